@@ -1,0 +1,1 @@
+"""Leadflow — an open-source lead-management CRM."""

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.core.models import OwnedModel, TimeStampedModel
+from leadflow.core.permissions import Action
+from leadflow.intake.models import OriginClass
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from leadflow.accounts.models import User
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", _("New")
+    WORKING = "working", _("Working")
+    NURTURING = "nurturing", _("Nurturing")
+    POSTPONED = "postponed", _("Postponed")
+    REJECTED = "rejected", _("Rejected")
+    CONVERTED = "converted", _("Converted")
+
+
+OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.NURTURING)
+
+
+class Temperature(models.TextChoices):
+    HOT = "hot", _("Hot")
+    WARM = "warm", _("Warm")
+    COLD = "cold", _("Cold")
+
+
+class FunnelClass(models.TextChoices):
+    SUSPECT = "suspect", _("Suspect")
+    MQL = "mql", _("Marketing-qualified")
+    SQL = "sql", _("Sales-qualified")
+
+
+class PurchaseTimeframe(models.TextChoices):
+    """When the person says they will buy. Blank means they did not say."""
+
+    NOW = "now", _("Now")
+    ONE_MONTH = "1_month", _("Within a month")
+    TWO_MONTHS = "2_months", _("Within two months")
+    THREE_MONTHS = "3_months", _("Within three months")
+    SIX_MONTHS = "6_months", _("Within six months")
+    ONE_YEAR = "12_months", _("Within a year")
+
+
+# Days until the purchase, for temperature thresholds.
+TIMEFRAME_DAYS: dict[str, int] = {
+    PurchaseTimeframe.NOW: 0,
+    PurchaseTimeframe.ONE_MONTH: 30,
+    PurchaseTimeframe.TWO_MONTHS: 60,
+    PurchaseTimeframe.THREE_MONTHS: 90,
+    PurchaseTimeframe.SIX_MONTHS: 180,
+    PurchaseTimeframe.ONE_YEAR: 365,
+}
+
+
+class Lead(OwnedModel):
+    """A named person with a way to reach them who showed interest.
+
+    The unit sales works on before conversion.
+    """
+
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
+    company_name = models.CharField(_("company"), max_length=200, blank=True)
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    street = models.CharField(_("street"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=150, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    region = models.CharField(_("region"), max_length=150, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    purchase_timeframe = models.CharField(
+        _("purchase timeframe"), max_length=12, choices=PurchaseTimeframe.choices, blank=True
+    )
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, db_index=True)
+    custom = models.JSONField(_("custom attributes"), default=dict, blank=True)
+
+    channel = models.ForeignKey(
+        "intake.Channel", verbose_name=_("channel"), on_delete=models.PROTECT, related_name="leads"
+    )
+    campaign = models.ForeignKey(
+        "intake.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW
+    )
+    temperature = models.CharField(
+        _("temperature"), max_length=4, choices=Temperature.choices, default=Temperature.COLD
+    )
+    funnel_class = models.CharField(
+        _("funnel class"), max_length=8, choices=FunnelClass.choices, default=FunnelClass.SUSPECT
+    )
+    origin_class = models.CharField(
+        _("origin class"), max_length=5, choices=OriginClass.choices, default=OriginClass.NET
+    )
+    score = models.PositiveSmallIntegerField(
+        _("score"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    predicted_probability = models.FloatField(_("predicted probability"), null=True, blank=True)
+
+    rejection_reason = models.CharField(_("rejection reason"), max_length=255, blank=True)
+    postponed_until = models.DateField(_("postponed until"), null=True, blank=True)
+    converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
+    contact = models.ForeignKey(
+        "sales.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        help_text=_("The customer card this lead was converted into."),
+    )
+    deal = models.ForeignKey(
+        "sales.Deal",
+        verbose_name=_("deal"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            # Keyset pagination of the lead list, overall and by the usual filters.
+            models.Index(fields=["created_at", "id"], name="lead_created"),
+            models.Index(fields=["owner", "created_at", "id"], name="lead_owner_created"),
+            models.Index(fields=["team", "created_at", "id"], name="lead_team_created"),
+            models.Index(fields=["status", "created_at", "id"], name="lead_status_created"),
+            models.Index(fields=["channel", "created_at", "id"], name="lead_channel_created"),
+            models.Index(fields=["score", "id"], name="lead_score"),
+            models.Index(fields=["last_name", "first_name", "id"], name="lead_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone or f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_LEAD_STATUSES
+
+
+class InterestQuerySet(models.QuerySet):
+    def visible_to(self, user: User | AnonymousUser, action: Action = "view") -> Self:
+        """Anonymous interest is marketing's material; reps do not work it."""
+        if not user.is_authenticated or not user.is_active or user.is_sales_rep:
+            return self.none()
+        return self
+
+
+class Interest(TimeStampedModel):
+    """Anonymous attention: counted for marketing, never worked by sales."""
+
+    channel = models.ForeignKey(
+        "intake.Channel", verbose_name=_("channel"), on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        "intake.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    company_name = models.CharField(_("company"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    objects = InterestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("interest")
+        verbose_name_plural = _("interests")
+
+    def __str__(self) -> str:
+        return self.company_name or self.name or str(_("anonymous interest"))
