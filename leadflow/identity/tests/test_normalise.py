@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from leadflow.identity.normalise import (
+    fold,
+    normalise_company_name,
+    normalise_email,
+    normalise_phone,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("020 7946 0000", "GB", "+442079460000"),
+        ("+44 (0)20 7946 0000", "TR", "+442079460000"),
+        ("0212 555 12 34", "TR", "+902125551234"),
+        ("912 345 678", "ES", "+34912345678"),
+    ],
+)
+def test_phone_numbers_become_e164(raw: str, region: str, expected: str) -> None:
+    assert normalise_phone(raw, region=region) == expected
+
+
+@pytest.mark.parametrize("raw", ["12", "not a number", "+44 1"])
+def test_impossible_numbers_are_refused(raw: str) -> None:
+    with pytest.raises(ValidationError):
+        normalise_phone(raw, region="GB")
+
+
+def test_emails_are_lower_cased_and_checked_without_dns() -> None:
+    assert normalise_email(" Ayse.Yilmaz@Example.COM ") == "ayse.yilmaz@example.com"
+    with pytest.raises(ValidationError):
+        normalise_email("ayse@")
+
+
+def test_folding_treats_turkish_dotted_and_dotless_i_alike() -> None:
+    assert fold("İSTANBUL") == fold("istanbul") == fold("ıstanbul")
+    assert fold("Peñalver") == "penalver"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Acme Ltd.", "ACME Limited"),
+        ("Yıldız Tekstil A.Ş.", "YILDIZ TEKSTİL"),
+        ("Hermanos García S.L.", "hermanos garcia"),
+        ("Cwmni Te Cyf.", "Cwmni Te"),
+    ],
+)
+def test_company_names_compare_without_case_accents_or_legal_suffix(a: str, b: str) -> None:
+    assert normalise_company_name(a) == normalise_company_name(b)
