@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 
+from leadflow.core.models import Event
 from leadflow.core.pagination import Page, keyset_paginate
 from leadflow.core.permissions import Action
 from leadflow.core.selectors import check_ordering, choice_filter, owner_q, person_search_q
@@ -147,3 +148,20 @@ def pipeline_board(
         if column is not None and len(column) < per_stage:
             column.append(deal)
     return [(stage, by_stage[stage.pk]) for stage in stages]
+
+
+def pipeline_get(*, slug: str) -> Pipeline:
+    """One pipeline by slug, with its stages in order; ``Pipeline.DoesNotExist`` if none."""
+    return Pipeline.objects.prefetch_related(
+        Prefetch("stages", queryset=Stage.objects.order_by("order"))
+    ).get(slug=slug)
+
+
+def contact_events(*, contact: Contact) -> list[Event]:
+    """The contact's history, oldest first (the caller has checked the contact is visible)."""
+    return list(contact.events.select_related("actor").order_by("occurred_at", "pk"))
+
+
+def deal_events(*, deal: Deal) -> list[Event]:
+    """The deal's history, oldest first (the caller has checked the deal is visible)."""
+    return list(deal.events.select_related("actor").order_by("occurred_at", "pk"))

@@ -1,0 +1,96 @@
+"""API shapes shared by every router: errors, events, ids and the response maps.
+
+Every error body is ``{"detail": ...}``. A 422 lists what is wrong in the
+same shape django-ninja uses for its own schema errors, so a client handles
+one format whether the JSON was malformed for the schema or refused by a
+service::
+
+    {"detail": [{"type": "invalid", "loc": ["body", "email"], "msg": "…"}]}
+
+A 409 also carries ``current_version``: the version to re-read before
+editing again.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from django.utils import timezone
+from ninja import Schema
+from pydantic import AfterValidator, ConfigDict, Field
+
+# Ids are 64-bit database keys; a larger number is a client error, not an overflow.
+MAX_ID = 2**63 - 1
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _aware(value: datetime.datetime) -> datetime.datetime:
+    """A time without a zone is read in the server's time zone."""
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+When = Annotated[datetime.datetime, AfterValidator(_aware)]
+
+
+class InputSchema(Schema):
+    """A request body: unknown fields are refused (422), not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ValidationIssue(Schema):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[ValidationIssue]
+
+
+class ConflictOut(Schema):
+    detail: str
+    current_version: int | None
+
+
+class EventOut(Schema):
+    id: int
+    occurred_at: datetime.datetime
+    kind: str
+    actor: int | None
+    interface: str
+    from_value: str
+    to_value: str
+    data: dict[str, Any]
+
+    @staticmethod
+    def resolve_actor(obj: Any) -> int | None:
+        return obj.actor_id
+
+
+class EventList(Schema):
+    items: list[EventOut]
+
+
+class Versioned(InputSchema):
+    """An action on a record; with ``version`` it refuses (409) if the record changed since."""
+
+    version: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+# What each kind of operation may answer besides success.
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
+LIST_ERRORS: dict[int, Any] = {401: ErrorOut, 422: ValidationErrorOut}
+CREATE_ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ValidationErrorOut,
+}
+WRITE_ERRORS: dict[int, Any] = {**CREATE_ERRORS, 409: ConflictOut}

@@ -1,0 +1,147 @@
+"""Lead shapes in the API. Field names are the public contract (DESIGN.md)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from ninja import Schema
+from pydantic import Field
+
+from leadflow.core.schemas import MAX_ID, InputSchema, RecordId, Versioned
+
+
+class LeadOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    company_name: str
+    job_title: str
+    street: str
+    city: str
+    postal_code: str
+    region: str
+    country: str
+    language: str
+    purchase_timeframe: str
+    external_id: str
+    custom: dict[str, Any]
+    channel: str
+    campaign: str | None
+    status: str
+    temperature: str
+    funnel_class: str
+    origin_class: str
+    owner: int | None
+    team: int | None
+    score: int
+    predicted_probability: float | None
+    rejection_reason: str
+    postponed_until: datetime.date | None
+    converted_at: datetime.datetime | None
+    contact_id: int | None
+    deal_id: int | None
+    version: int
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_channel(obj: Any) -> str:
+        return obj.channel.slug
+
+    @staticmethod
+    def resolve_campaign(obj: Any) -> str | None:
+        return obj.campaign.slug if obj.campaign_id else None
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> int | None:
+        return obj.owner_id
+
+    @staticmethod
+    def resolve_team(obj: Any) -> int | None:
+        return obj.team_id
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class LeadListQuery(Schema):
+    status: str = ""
+    owner: str = Field("", description="A user id, “me” or “none” (unassigned).")
+    channel: str = Field("", description="Channel slug.")
+    campaign: str = Field("", description="Campaign slug.")
+    temperature: str = ""
+    funnel_class: str = ""
+    q: str = Field("", description="Name, company, e-mail address or phone number.")
+    ordering: str = Field(
+        "-created_at", description="created_at, last_name or score; “-” for descending."
+    )
+    limit: int = Field(50, ge=1, le=settings.LEADFLOW_API_MAX_PAGE_SIZE)
+    cursor: str | None = Field(None, description="next_cursor or previous_cursor of a page.")
+
+
+class LeadPersonFields(InputSchema):
+    """The person fields; null means blank."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    company_name: str | None = None
+    job_title: str | None = None
+    street: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    region: str | None = None
+    country: str | None = None
+    language: str | None = None
+    purchase_timeframe: str | None = None
+    external_id: str | None = None
+    custom: dict[str, Any] | None = None
+    campaign: str | None = Field(None, description="Campaign slug; null for none.")
+
+
+class LeadCreate(LeadPersonFields):
+    channel: str = Field(description="Channel slug, such as web-form, api or phone.")
+
+
+class LeadUpdate(LeadPersonFields):
+    version: int = Field(ge=1, le=MAX_ID, description="The version you read; 409 if it changed.")
+
+
+class LeadAssign(Versioned):
+    owner: RecordId | None = Field(description="User id; null puts the lead back in the queue.")
+    reason: str = ""
+
+
+class LeadReject(Versioned):
+    reason: str
+
+
+class LeadPostpone(Versioned):
+    until: datetime.date
+    reason: str = ""
+
+
+class LeadConvert(Versioned):
+    owner: RecordId | None = Field(None, description="Owner of the customer; the lead's if none.")
+    create_deal: bool = True
+    deal_title: str = ""
+    amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    pipeline: str | None = Field(None, description="Pipeline slug; the default one if none.")
+
+
+class ConversionOut(Schema):
+    lead_id: int
+    contact_id: int
+    company_id: int | None
+    deal_id: int | None
+    contact_created: bool
+    company_created: bool
