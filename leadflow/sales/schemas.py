@@ -13,6 +13,7 @@ from pydantic import Field
 from leadflow.core.permissions import can_see_deal_amount
 from leadflow.core.schemas import MAX_ID, InputSchema, RecordId, Versioned
 
+CENTS = Decimal("0.01")
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Version = Annotated[
     int, Field(ge=1, le=MAX_ID, description="The version you read; 409 if it changed.")
@@ -237,9 +238,10 @@ class DealOut(OwnedOut):
 
     @staticmethod
     def resolve_amount(obj: Any, context: dict[str, Any]) -> Decimal | None:
-        if not can_see_deal_amount(context["request"].auth, obj.owner_id):
+        if obj.amount is None or not can_see_deal_amount(context["request"].auth, obj.owner_id):
             return None
-        return obj.amount
+        # A deal just saved holds the amount as given ("2000"); answer it as stored.
+        return Decimal(obj.amount).quantize(CENTS)
 
     @staticmethod
     def resolve_contact(obj: Any) -> int | None:
