@@ -10,7 +10,7 @@ from ninja import Schema
 from pydantic import Field
 
 from leadflow.activities.models import ActivityKind
-from leadflow.core.schemas import MAX_ID, InputSchema, RecordId, Versioned, When
+from leadflow.core.schemas import MAX_ID, InputSchema, QuerySchema, RecordId, Versioned, When
 
 KINDS = ", ".join(ActivityKind.values)
 
@@ -64,7 +64,7 @@ class ActivityPage(Schema):
     previous_cursor: str | None
 
 
-class ActivityListQuery(Schema):
+class ActivityListQuery(QuerySchema):
     owner: str = Field("", description="A user id, “me” or “none” (unassigned).")
     kind: str = Field("", description=KINDS)
     done: bool | None = Field(None, description="true: done ones; false: planned ones.")

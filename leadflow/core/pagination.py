@@ -34,15 +34,25 @@ def _encode(direction: str, value: Any, pk: Any) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _invalid_cursor() -> ValidationError:
+    return ValidationError(
+        {"cursor": _("This page cursor is not valid; start from the first page.")}
+    )
+
+
 def _decode(cursor: str) -> tuple[str, Any, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return data["d"], data["v"], data["id"]
+        direction, value, pk = data["d"], data["v"], data["id"]
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise ValidationError(
-            {"cursor": _("This page cursor is not valid; start from the first page.")}
-        ) from exc
+        raise _invalid_cursor() from exc
+    # A cursor comes back from the client: trust nothing a query would choke on.
+    if direction not in ("n", "p") or type(pk) is not int or not 0 < pk < 2**63:
+        raise _invalid_cursor()
+    if value is not None and not isinstance(value, str | int | float):
+        raise _invalid_cursor()
+    return direction, value, pk
 
 
 def _after(field: str, descending: bool, value: Any, pk: Any) -> Q:
@@ -78,7 +88,10 @@ def keyset_paginate(
     backwards = direction == "p"
     if cursor:
         if value is not None:
-            value = model_field.to_python(value)  # type: ignore[union-attr]
+            try:
+                value = model_field.to_python(value)  # type: ignore[union-attr]
+            except ValidationError as exc:
+                raise _invalid_cursor() from exc
         scan_desc = descending != backwards
         if backwards:
             # Walking back: rows before the cursor, read in reverse then flipped.

@@ -17,26 +17,69 @@ import datetime
 from typing import Annotated, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 # Ids are 64-bit database keys; a larger number is a client error, not an overflow.
 MAX_ID = 2**63 - 1
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+Slug = Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]{1,100}$")]
+
+
 def _aware(value: datetime.datetime) -> datetime.datetime:
-    """A time without a zone is read in the server's time zone."""
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+    """A time without a zone is read in the server's time zone; it must fit in UTC."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        value.astimezone(datetime.UTC)
+    except OverflowError as exc:
+        raise ValueError(_("This time is out of range.")) from exc
+    return value
 
 
 When = Annotated[datetime.datetime, AfterValidator(_aware)]
+
+
+def plain_text(value: Any) -> Any:
+    """Refuse text no database stores: NUL characters and lone surrogates, at any depth."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(_("Text may not contain NUL characters."))
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(_("Text must be valid Unicode.")) from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            plain_text(key)
+            plain_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            plain_text(item)
+    return value
+
+
+class QuerySchema(Schema):
+    """The query parameters of a list."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return plain_text(value)
 
 
 class InputSchema(Schema):
     """A request body: unknown fields are refused (422), not silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return plain_text(value)
 
 
 class ErrorOut(Schema):

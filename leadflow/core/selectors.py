@@ -24,10 +24,11 @@ def owner_q(value: str | int | None, user: User) -> Q:
         return Q(owner_id=user.pk)
     if value == "none":
         return Q(owner__isnull=True)
-    try:
-        return Q(owner_id=int(str(value)))
-    except (TypeError, ValueError) as exc:
-        raise ValidationError({"owner": _("Give a user id, “me” or “none”.")}) from exc
+    text = str(value)
+    # ASCII digits only, and few enough for a 64-bit id ("²".isdigit() is true).
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise ValidationError({"owner": _("Give a user id, “me” or “none”.")})
+    return Q(owner_id=int(text))
 
 
 def person_search_q(q: str, *, region: str, company_field: str = "company_name") -> Q:

@@ -10,7 +10,7 @@ from django.conf import settings
 from ninja import Schema
 from pydantic import Field
 
-from leadflow.core.schemas import MAX_ID, InputSchema, RecordId, Versioned
+from leadflow.core.schemas import MAX_ID, InputSchema, QuerySchema, RecordId, Versioned
 
 
 class LeadOut(Schema):
@@ -72,7 +72,7 @@ class LeadPage(Schema):
     previous_cursor: str | None
 
 
-class LeadListQuery(Schema):
+class LeadListQuery(QuerySchema):
     status: str = ""
     owner: str = Field("", description="A user id, “me” or “none” (unassigned).")
     channel: str = Field("", description="Channel slug.")

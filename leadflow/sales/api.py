@@ -30,11 +30,13 @@ from leadflow.core.permissions import can_see_deal_amount
 from leadflow.core.schemas import (
     CREATE_ERRORS,
     LIST_ERRORS,
+    MAX_ID,
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
     EventList,
     RecordId,
+    Slug,
 )
 from leadflow.leads.selectors import lead_get
 from leadflow.sales import selectors, services
@@ -189,7 +191,7 @@ def pipeline_list(request: HttpRequest) -> dict[str, Any]:
 @pipelines_router.get(
     "/{slug}", response={200: PipelineOut, **READ_ERRORS}, summary="A pipeline and its stages"
 )
-def pipeline_detail(request: HttpRequest, slug: str) -> Pipeline:
+def pipeline_detail(request: HttpRequest, slug: Slug) -> Pipeline:
     return selectors.pipeline_get(slug=slug)
 
 
@@ -210,8 +212,8 @@ def _pipeline(slug: str | None) -> Pipeline | None:
 def _stage(reference: int | str, pipeline: Pipeline) -> Stage:
     """A stage of ``pipeline`` by id or slug."""
     stages = pipeline.stages.all()
-    if isinstance(reference, int) or reference.isdigit():
-        stage = stages.filter(pk=int(reference)).first()
+    if isinstance(reference, int) or (reference.isascii() and reference.isdigit()):
+        stage = stages.filter(pk=int(reference)).first() if int(reference) < MAX_ID else None
     else:
         stage = stages.filter(slug=reference).first()
     if stage is None:

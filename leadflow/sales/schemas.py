@@ -11,7 +11,7 @@ from ninja import Schema
 from pydantic import Field
 
 from leadflow.core.permissions import can_see_deal_amount
-from leadflow.core.schemas import MAX_ID, InputSchema, RecordId, Versioned
+from leadflow.core.schemas import MAX_ID, InputSchema, QuerySchema, RecordId, Versioned
 
 CENTS = Decimal("0.01")
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -64,7 +64,7 @@ class CompanyPage(Schema):
     previous_cursor: str | None
 
 
-class CompanyListQuery(Schema):
+class CompanyListQuery(QuerySchema):
     q: str = Field("", description="Part of the name or web domain.")
     owner: str = Field("", description=OWNER_FILTER)
     ordering: str = Field("name", description="name or created_at; “-” for descending.")
@@ -135,7 +135,7 @@ class ContactPage(Schema):
     previous_cursor: str | None
 
 
-class ContactListQuery(Schema):
+class ContactListQuery(QuerySchema):
     q: str = Field("", description="Name, company, e-mail address or phone number.")
     owner: str = Field("", description=OWNER_FILTER)
     company: RecordId | None = Field(None, description="Company id.")
@@ -262,7 +262,7 @@ class DealPage(Schema):
     previous_cursor: str | None
 
 
-class DealListQuery(Schema):
+class DealListQuery(QuerySchema):
     status: str = Field("", description="open, won or lost.")
     owner: str = Field("", description=OWNER_FILTER)
     pipeline: str = Field("", description="Pipeline slug.")

@@ -111,7 +111,7 @@ def deal_list(
         queryset = queryset.filter(pipeline__slug=filters.pipeline)
     if filters.stage:
         stage_q = Q(stage__slug=filters.stage)
-        if filters.stage.isdigit():
+        if filters.stage.isascii() and filters.stage.isdigit() and len(filters.stage) <= 18:
             stage_q |= Q(stage_id=int(filters.stage))
         queryset = queryset.filter(stage_q)
     if filters.q:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any
 
@@ -338,3 +340,104 @@ def test_time_stamps_are_iso_8601_in_utc(alice: User) -> None:
 
     assert created_at.startswith(timezone.now().strftime("%Y-%m-%d"))
     assert created_at.endswith("Z")
+
+
+# --- Hostile input ----------------------------------------------------------------------
+
+
+def crafted_cursor(data: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"d": "n", "v": "2030-01-01T00:00:00Z", "id": 10**30},
+        {"d": "n", "v": "2030-01-01T00:00:00Z", "id": {"a": 1}},
+        {"d": "n", "v": "2030-01-01T00:00:00Z", "id": "7"},
+        {"d": "n", "v": [1], "id": 1},
+        {"d": "x", "v": None, "id": 1},
+        {"d": "p", "v": "not a time", "id": 1},
+        [1, 2],
+    ],
+)
+@pytest.mark.parametrize("ordering", ["-created_at", "score"])
+def test_a_forged_cursor_answers_422_not_an_error(alice: User, data: Any, ordering: str) -> None:
+    make_lead()
+
+    response = ApiClient(alice).get(
+        "/leads", {"cursor": crafted_cursor(data), "ordering": ordering}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/leads", {"owner": "9" * 30}),
+        ("/contacts", {"owner": "²"}),
+        ("/deals", {"owner": "-1"}),
+        ("/activities", {"lead": "9" * 30}),
+        ("/leads", {"q": "Ada\x00"}),
+        ("/leads", {"channel": "web\x00form"}),
+    ],
+)
+def test_hostile_filters_answer_422(alice: User, path: str, query: dict[str, str]) -> None:
+    response = ApiClient(alice).get(path, query)
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "query"
+
+
+@pytest.mark.parametrize("stage", ["9" * 30, "²", "١٢"])
+def test_a_stage_filter_that_is_no_id_is_read_as_a_slug(alice: User, stage: str) -> None:
+    make_deal(owner=alice)
+
+    response = ApiClient(alice).get("/deals", {"stage": stage})
+
+    assert (response.status_code, response.json()["items"]) == (200, [])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"last_name": "Nul\x00l"},
+        {"last_name": "Lovelace", "custom": {"note": ["ok", "nul\x00"]}},
+        {"last_name": "Lovelace", "custom": {"\x00": 1}},
+    ],
+)
+def test_text_no_database_can_store_is_refused(alice: User, body: dict[str, Any]) -> None:
+    response = ApiClient(alice).post("/leads", {**body, "email": "a@example.com", "channel": "api"})
+
+    assert response.status_code == 422
+    assert not AuditEvent.objects.filter(action="lead.create").exists()
+
+
+def test_a_lone_surrogate_in_the_json_is_refused(alice: User) -> None:
+    raw = '{"last_name": "\\ud800", "email": "a@example.com", "channel": "api"}'
+
+    response = ApiClient(alice).client.post("/api/v1/leads", raw, content_type="application/json")
+
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("slug", ["sa les", "sales%00", "a" * 101])
+def test_a_pipeline_slug_that_cannot_be_one_answers_422(alice: User, slug: str) -> None:
+    response = ApiClient(alice).get(f"/pipelines/{slug}")
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "slug"]
+
+
+@pytest.mark.parametrize("due_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_time_beyond_the_calendar_answers_422(alice: User, due_at: str) -> None:
+    lead = make_lead()
+
+    response = ApiClient(alice).post(
+        "/activities", {"kind": "task", "subject": "Far", "lead": lead.pk, "due_at": due_at}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "due_at"]
