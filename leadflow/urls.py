@@ -4,5 +4,9 @@ from leadflow.api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("leads/", include("leadflow.leads.urls")),
+    path("", include("leadflow.sales.urls")),
+    path("", include("leadflow.activities.urls")),
     path("", include("leadflow.web.urls")),
 ]

@@ -64,3 +64,8 @@ def my_tasks(*, user: User, limit: int = 200) -> list[Activity]:
 
 def unread_notifications(*, user: User, limit: int = 20) -> list[Notification]:
     return list(Notification.objects.filter(user=user, read_at__isnull=True)[:limit])
+
+
+def unread_notification_count(*, user: User) -> int:
+    """How many notifications the user has not read (an index range on (user, read_at))."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -84,6 +85,8 @@ class DealFilters:
     pipeline: str = ""
     stage: str = ""
     q: str = ""
+    contact: int | None = None
+    company: int | None = None
 
 
 def deal_get(*, user: User, pk: Any, action: Action = "view") -> Deal:
@@ -118,6 +121,10 @@ def deal_list(
         queryset = queryset.filter(
             Q(title__icontains=filters.q) | Q(company__name__icontains=filters.q)
         )
+    if filters.contact is not None:
+        queryset = queryset.filter(contact_id=filters.contact)
+    if filters.company is not None:
+        queryset = queryset.filter(company_id=filters.company)
     ordering = check_ordering(ordering, DEAL_ORDERING_FIELDS)
     return keyset_paginate(queryset, ordering=ordering, cursor=cursor, limit=limit)
 
@@ -165,3 +172,14 @@ def contact_events(*, contact: Contact) -> list[Event]:
 def deal_events(*, deal: Deal) -> list[Event]:
     """The deal's history, oldest first (the caller has checked the deal is visible)."""
     return list(deal.events.select_related("actor").order_by("occurred_at", "pk"))
+
+
+def deal_timeline(*, deal: Deal) -> list[Any]:
+    """Events and activities of a deal, newest first (the caller has checked it is visible)."""
+    events = deal.events.select_related("actor").order_by("-occurred_at")[:200]
+    activities = deal.activities.select_related("owner").order_by("-created_at")[:200]
+
+    def when(item: Any) -> Any:
+        return getattr(item, "occurred_at", None) or item.done_at or item.created_at
+
+    return sorted(chain(events, activities), key=when, reverse=True)
