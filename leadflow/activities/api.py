@@ -95,9 +95,10 @@ def activity_update(
     summary="Mark a planned activity done",
 )
 def activity_complete(
-    request: HttpRequest, activity_id: RecordId, payload: ActivityComplete
+    request: HttpRequest, activity_id: RecordId, payload: ActivityComplete | None = None
 ) -> Activity:
     user = request_user(request)
+    payload = payload or ActivityComplete()
     activity = get_for_change(selectors.activity_get, user=user, pk=activity_id)
     return services.activity_complete(
         actor=user, activity=activity, outcome=payload.outcome, version=payload.version

@@ -10,7 +10,15 @@ from ninja import Schema
 from pydantic import Field
 
 from leadflow.activities.models import ActivityKind
-from leadflow.core.schemas import MAX_ID, InputSchema, QuerySchema, RecordId, Versioned, When
+from leadflow.core.schemas import (
+    InputSchema,
+    QuerySchema,
+    RecordId,
+    RecordRef,
+    Version,
+    Versioned,
+    When,
+)
 
 KINDS = ", ".join(ActivityKind.values)
 
@@ -80,17 +88,17 @@ class ActivityCreate(InputSchema):
     kind: str = Field(description=KINDS)
     subject: str
     body: str = ""
-    lead: RecordId | None = None
-    contact: RecordId | None = None
-    deal: RecordId | None = None
-    owner: RecordId | None = Field(None, description="User id; you if none.")
+    lead: RecordRef | None = None
+    contact: RecordRef | None = None
+    deal: RecordRef | None = None
+    owner: RecordRef | None = Field(None, description="User id; you if none.")
     due_at: When | None = Field(None, description="When it is planned for.")
     done_at: When | None = Field(None, description="When it was done; null if planned.")
     outcome: str = ""
 
 
 class ActivityUpdate(InputSchema):
-    version: int = Field(ge=1, le=MAX_ID, description="The version you read; 409 if it changed.")
+    version: Version
     kind: str = Field("", description=KINDS)
     subject: str = ""
     body: str = ""

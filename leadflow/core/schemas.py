@@ -19,11 +19,24 @@ from typing import Annotated, Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+)
 
 # Ids are 64-bit database keys; a larger number is a client error, not an overflow.
 MAX_ID = 2**63 - 1
+# An id in a path or query string (text, read as a number)…
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# …and in a JSON body, where it must be a JSON number (not true, 1.0 or "1").
+RecordRef = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+Version = Annotated[
+    StrictInt, Field(ge=1, le=MAX_ID, description="The version you read; 409 if it changed.")
+]
 
 
 Slug = Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]{1,100}$")]
@@ -40,7 +53,15 @@ def _aware(value: datetime.datetime) -> datetime.datetime:
     return value
 
 
-When = Annotated[datetime.datetime, AfterValidator(_aware)]
+def _iso_text(value: Any) -> Any:
+    """Dates and times come as ISO 8601 text, not as numbers pydantic would read as timestamps."""
+    if isinstance(value, int | float):
+        raise ValueError(_("Give this as ISO 8601 text, such as 2030-01-31 or 2030-01-31T09:00Z."))
+    return value
+
+
+Day = Annotated[datetime.date, BeforeValidator(_iso_text)]
+When = Annotated[datetime.datetime, BeforeValidator(_iso_text), AfterValidator(_aware)]
 
 
 def plain_text(value: Any) -> Any:
@@ -123,11 +144,11 @@ class EventList(Schema):
 class Versioned(InputSchema):
     """An action on a record; with ``version`` it refuses (409) if the record changed since."""
 
-    version: int | None = Field(None, ge=1, le=MAX_ID)
+    version: Version | None = None
 
 
 # What each kind of operation may answer besides success.
-READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
 LIST_ERRORS: dict[int, Any] = {401: ErrorOut, 422: ValidationErrorOut}
 CREATE_ERRORS: dict[int, Any] = {
     400: ErrorOut,

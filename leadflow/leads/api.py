@@ -177,9 +177,10 @@ def lead_reopen(request: HttpRequest, lead_id: RecordId, payload: Versioned | No
     summary="Convert a lead into a contact (+ company, + deal)",
 )
 def lead_convert_view(
-    request: HttpRequest, lead_id: RecordId, payload: LeadConvert
+    request: HttpRequest, lead_id: RecordId, payload: LeadConvert | None = None
 ) -> dict[str, Any]:
     user, lead = _change(request, lead_id)
+    payload = payload or LeadConvert()
     pipeline = None
     if payload.pipeline:
         pipeline = Pipeline.objects.filter(slug=payload.pipeline, is_active=True).first()

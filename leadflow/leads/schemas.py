@@ -8,9 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from leadflow.core.schemas import MAX_ID, InputSchema, QuerySchema, RecordId, Versioned
+from leadflow.core.schemas import Day, InputSchema, QuerySchema, RecordRef, Version, Versioned
 
 
 class LeadOut(Schema):
@@ -113,11 +113,11 @@ class LeadCreate(LeadPersonFields):
 
 
 class LeadUpdate(LeadPersonFields):
-    version: int = Field(ge=1, le=MAX_ID, description="The version you read; 409 if it changed.")
+    version: Version
 
 
 class LeadAssign(Versioned):
-    owner: RecordId | None = Field(description="User id; null puts the lead back in the queue.")
+    owner: RecordRef | None = Field(description="User id; null puts the lead back in the queue.")
     reason: str = ""
 
 
@@ -126,16 +126,20 @@ class LeadReject(Versioned):
 
 
 class LeadPostpone(Versioned):
-    until: datetime.date
+    until: Day
     reason: str = ""
 
 
 class LeadConvert(Versioned):
-    owner: RecordId | None = Field(None, description="Owner of the customer; the lead's if none.")
-    create_deal: bool = True
+    owner: RecordRef | None = Field(
+        default=None, description="Owner of the customer; the lead's if none."
+    )
+    create_deal: StrictBool = True
     deal_title: str = ""
-    amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
-    pipeline: str | None = Field(None, description="Pipeline slug; the default one if none.")
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    pipeline: str | None = Field(
+        default=None, description="Pipeline slug; the default one if none."
+    )
 
 
 class ConversionOut(Schema):

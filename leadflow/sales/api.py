@@ -326,8 +326,9 @@ def deal_move(request: HttpRequest, deal_id: RecordId, payload: DealMove) -> Dea
 
 
 @deals_router.post("/{deal_id}/win", response={200: DealOut, **WRITE_ERRORS}, summary="Win a deal")
-def deal_win(request: HttpRequest, deal_id: RecordId, payload: DealWin) -> Deal:
+def deal_win(request: HttpRequest, deal_id: RecordId, payload: DealWin | None = None) -> Deal:
     user, deal = _deal_change(request, deal_id)
+    payload = payload or DealWin()
     return services.deal_win(actor=user, deal=deal, amount=payload.amount, version=payload.version)
 
 

@@ -8,16 +8,21 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from leadflow.core.permissions import can_see_deal_amount
-from leadflow.core.schemas import MAX_ID, InputSchema, QuerySchema, RecordId, Versioned
+from leadflow.core.schemas import (
+    Day,
+    InputSchema,
+    QuerySchema,
+    RecordId,
+    RecordRef,
+    Version,
+    Versioned,
+)
 
 CENTS = Decimal("0.01")
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Version = Annotated[
-    int, Field(ge=1, le=MAX_ID, description="The version you read; 409 if it changed.")
-]
 PageLimit = Annotated[int, Field(ge=1, le=settings.LEADFLOW_API_MAX_PAGE_SIZE)]
 OWNER_FILTER = "A user id, “me” or “none” (unassigned)."
 CURSOR = "next_cursor or previous_cursor of a page."
@@ -76,7 +81,7 @@ class CompanyFields(InputSchema):
     domain: str = ""
     phone: str = ""
     industry: str = ""
-    employees: int | None = Field(None, ge=0, le=2_147_483_647)
+    employees: StrictInt | None = Field(None, ge=0, le=2_147_483_647)
     street: str = ""
     city: str = ""
     postal_code: str = ""
@@ -86,7 +91,7 @@ class CompanyFields(InputSchema):
 
 class CompanyCreate(CompanyFields):
     name: str
-    owner: RecordId | None = Field(None, description="User id; you if none.")
+    owner: RecordRef | None = Field(None, description="User id; you if none.")
 
 
 class CompanyUpdate(CompanyFields):
@@ -156,12 +161,12 @@ class ContactFields(InputSchema):
     postal_code: str = ""
     region: str = ""
     country: str = ""
-    company: RecordId | None = Field(None, description="Company id; null for none.")
+    company: RecordRef | None = Field(None, description="Company id; null for none.")
     custom: dict[str, Any] | None = None
 
 
 class ContactCreate(ContactFields):
-    owner: RecordId | None = Field(None, description="User id; you if none.")
+    owner: RecordRef | None = Field(None, description="User id; you if none.")
 
 
 class ContactUpdate(ContactFields):
@@ -277,7 +282,7 @@ class DealListQuery(QuerySchema):
 
 
 StageRef = Annotated[
-    RecordId | str, Field(description="Stage id, or its slug within the deal's pipeline.")
+    RecordRef | str, Field(description="Stage id, or its slug within the deal's pipeline.")
 ]
 
 
@@ -285,13 +290,13 @@ class DealCreate(InputSchema):
     title: str
     pipeline: str | None = Field(None, description="Pipeline slug; the default one if none.")
     stage: StageRef | None = Field(None, description="The first open stage if none.")
-    owner: RecordId | None = Field(None, description="User id; you if none.")
-    contact: RecordId | None = None
-    company: RecordId | None = None
-    lead: RecordId | None = None
+    owner: RecordRef | None = Field(None, description="User id; you if none.")
+    contact: RecordRef | None = None
+    company: RecordRef | None = None
+    lead: RecordRef | None = None
     amount: Amount | None = None
     currency: str = ""
-    expected_close_on: datetime.date | None = None
+    expected_close_on: Day | None = None
 
 
 class DealUpdate(InputSchema):
@@ -299,9 +304,9 @@ class DealUpdate(InputSchema):
     title: str = ""
     amount: Amount | None = None
     currency: str = ""
-    expected_close_on: datetime.date | None = None
-    contact: RecordId | None = None
-    company: RecordId | None = None
+    expected_close_on: Day | None = None
+    contact: RecordRef | None = None
+    company: RecordRef | None = None
 
 
 class DealMove(Versioned):
@@ -318,4 +323,4 @@ class DealLose(Versioned):
 
 
 class DealAssign(Versioned):
-    owner: RecordId | None = Field(description="User id; null leaves the deal unassigned.")
+    owner: RecordRef | None = Field(description="User id; null leaves the deal unassigned.")

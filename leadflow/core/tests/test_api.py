@@ -441,3 +441,14 @@ def test_a_time_beyond_the_calendar_answers_422(alice: User, due_at: str) -> Non
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "due_at"]
+
+
+def test_actions_whose_fields_are_all_optional_need_no_body(alice: User) -> None:
+    lead = make_lead()
+    deal = make_deal(owner=alice)
+    activity = make_activity(owner=alice, lead=lead)
+    api = ApiClient(alice)
+
+    assert api.post(f"/leads/{lead.pk}/convert").status_code == 200
+    assert api.post(f"/deals/{deal.pk}/win").status_code == 200
+    assert api.post(f"/activities/{activity.pk}/complete").status_code == 200
