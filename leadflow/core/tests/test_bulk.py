@@ -1,0 +1,81 @@
+"""Bulk inserts keep the values they are given and never reuse someone else's id."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from leadflow.core.bulk import IdReservation, ReservedIdTaken, bulk_insert_rows, instance_rows
+from leadflow.factories import channel, make_lead
+from leadflow.leads.models import Lead
+from leadflow.sales.models import Deal, Pipeline
+
+pytestmark = pytest.mark.django_db
+
+A_YEAR_AGO = datetime.datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=datetime.UTC)
+
+
+def unsaved_lead(pk: int, **fields: object) -> Lead:
+    return Lead(
+        id=pk,
+        first_name="Gwenllian",
+        last_name="ferch Rhys",
+        email=f"gwen{pk}@post.example",
+        channel_id=channel("web-form").pk,
+        created_at=A_YEAR_AGO,
+        updated_at=A_YEAR_AGO,
+        **fields,
+    )
+
+
+def test_rows_keep_their_created_at_json_and_decimals() -> None:
+    ids = IdReservation(Lead)
+    lead = unsaved_lead(ids.take(), custom={"page": "/pricing", "tags": ["a", "b"]})
+    with transaction.atomic():
+        assert bulk_insert_rows(Lead, *instance_rows([lead])) == 1
+    stored = Lead.objects.get(pk=lead.pk)
+    assert stored.created_at == A_YEAR_AGO
+    assert stored.updated_at == A_YEAR_AGO
+    assert stored.custom == {"page": "/pricing", "tags": ["a", "b"]}
+
+    pipeline = Pipeline.objects.get(is_default=True)
+    deal = Deal(
+        id=IdReservation(Deal).take(),
+        title="Llechi Gwynedd Cyf.: licences",
+        pipeline=pipeline,
+        stage=pipeline.stages.order_by("order").first(),
+        amount=Decimal("12345.67"),
+        expected_close_on=datetime.date(2026, 1, 31),
+        created_at=A_YEAR_AGO,
+        updated_at=A_YEAR_AGO,
+    )
+    with transaction.atomic():
+        bulk_insert_rows(Deal, *instance_rows([deal]))
+    stored_deal = Deal.objects.get(pk=deal.pk)
+    assert stored_deal.amount == Decimal("12345.67")
+    assert stored_deal.expected_close_on == datetime.date(2026, 1, 31)
+
+
+def test_reserved_ids_follow_the_largest_one() -> None:
+    existing = make_lead()
+    ids = IdReservation(Lead)
+    assert [ids.take(), ids.take()] == [existing.pk + 1, existing.pk + 2]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL reserves from its sequence")
+def test_an_id_someone_else_took_meanwhile_is_refused_not_overwritten() -> None:
+    ids = IdReservation(Lead)
+    reserved = ids.take()
+    taken = make_lead()  # another writer, between reserving and writing
+    assert taken.pk == reserved
+    with pytest.raises(ReservedIdTaken), transaction.atomic():
+        bulk_insert_rows(Lead, *instance_rows([unsaved_lead(reserved)]))
+    assert Lead.objects.get(pk=reserved).last_name == taken.last_name
+
+
+def test_unknown_columns_are_refused() -> None:
+    with pytest.raises(ValueError, match="no column"):
+        bulk_insert_rows(Lead, ["first_name", "events"], [("Ada", None)])
