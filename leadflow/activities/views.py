@@ -22,11 +22,12 @@ from leadflow.web.forms import add_service_error
 from leadflow.web.shortcuts import AuthenticatedRequest, get_for_change
 
 
-def _task_item(task: Activity, now: Any, form: CompleteForm | None = None) -> dict[str, Any]:
+def _task_item(task: Activity, now: Any, errors: list[str] | None = None) -> dict[str, Any]:
     return {
         "task": task,
         "overdue": task.due_at is not None and task.due_at < now and not task.is_done,
-        "form": form or CompleteForm(initial={"version": task.version}, prefix=f"t{task.pk}"),
+        "form": CompleteForm(initial={"version": task.version}, prefix=f"t{task.pk}"),
+        "errors": errors or [],
     }
 
 
@@ -59,15 +60,18 @@ def task_complete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             )
         except (ValidationError, ConflictError, PermissionDenied) as exc:
             add_service_error(form, exc)
+    errors = [str(error) for field_errors in form.errors.values() for error in field_errors]
     if request.htmx:
-        # 200 even for a refusal, so that HTMX swaps in the row with its error.
+        # 200 even for a refusal, so that HTMX swaps in the row with the reason. The row
+        # shows the task as it is now, with its current version, ready for another try.
+        if errors:
+            task = selectors.activity_get(user=user, pk=task.pk)
         return render(
-            request, "activities/_task.html", {"item": _task_item(task, timezone.now(), form)}
+            request, "activities/_task.html", {"item": _task_item(task, timezone.now(), errors)}
         )
-    if form.errors:
-        for error in form.non_field_errors() or [_("The task could not be completed.")]:
-            messages.error(request, str(error))
-    else:
+    for error in errors:
+        messages.error(request, error)
+    if not errors:
         messages.success(request, _("“%(task)s” is done.") % {"task": task})
     return redirect("activities:tasks")
 
