@@ -191,12 +191,15 @@ STATICFILES_DIRS = [
     ]
     if (NODE_MODULES / path).is_dir()
 ]
+# Hashed, compressed copies and their manifest even with DEBUG on (Django then
+# links the plain names), so that what `make setup` collects into var/static
+# also serves a `LEADFLOW_DEBUG=false leadflow serve`.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
