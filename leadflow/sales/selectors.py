@@ -183,3 +183,12 @@ def deal_timeline(*, deal: Deal) -> list[Any]:
         return getattr(item, "occurred_at", None) or item.done_at or item.created_at
 
     return sorted(chain(events, activities), key=when, reverse=True)
+
+
+def deals_changeable_by(*, user: User, deal_ids: list[int]) -> set[int]:
+    """Which of these deals ``user`` may change (one query, the same rule as every write)."""
+    if not deal_ids:
+        return set()
+    return set(
+        Deal.objects.visible_to(user, "change").filter(pk__in=deal_ids).values_list("pk", flat=True)
+    )

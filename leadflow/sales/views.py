@@ -99,9 +99,16 @@ def company_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _deal_rows(user: Any, deals: list[Deal]) -> list[dict[str, Any]]:
+def _deal_rows(
+    user: Any, deals: list[Deal], changeable: set[int] | None = None
+) -> list[dict[str, Any]]:
     return [
-        {"deal": deal, "show_amount": can_see_deal_amount(user, deal.owner_id)} for deal in deals
+        {
+            "deal": deal,
+            "show_amount": can_see_deal_amount(user, deal.owner_id),
+            "can_change": changeable is not None and deal.pk in changeable,
+        }
+        for deal in deals
     ]
 
 
@@ -193,9 +200,12 @@ def deal_board(request: AuthenticatedRequest) -> HttpResponse:
     pipeline = pipeline or (pipelines[0] if pipelines else None)
     columns = []
     if pipeline is not None:
+        board = selectors.pipeline_board(user=user, pipeline=pipeline)
+        changeable = selectors.deals_changeable_by(
+            user=user, deal_ids=[deal.pk for _stage, deals in board for deal in deals]
+        )
         columns = [
-            {"stage": stage, "deals": _deal_rows(user, deals)}
-            for stage, deals in selectors.pipeline_board(user=user, pipeline=pipeline)
+            {"stage": stage, "deals": _deal_rows(user, deals, changeable)} for stage, deals in board
         ]
     return render(
         request,

@@ -180,6 +180,9 @@ def test_the_board_has_a_column_per_open_stage_and_a_card_per_open_deal(
     assert [row["deal"] for row in columns[5]["deals"]] == [teammates]
     assert "Southern" not in page and "Already won" not in page
     assert f'data-move-url="/deals/{mine.pk}/move/"' in page
+    # Rhys may look at Rosa's deal but not move it: her card is locked in place.
+    assert f'data-move-url="/deals/{teammates.pk}/move/"' not in page
+    assert f"/deals/{teammates.pk}/win/" not in page
     assert "/static/vendor/sortablejs/Sortable.min.js" in page
 
 

@@ -79,7 +79,9 @@
       window.Sortable.create(list, {
         group: "deals",
         draggable: "[data-deal-id]",
-        filter: ".is-saving",
+        // Cards the user may only look at stay put (the server would refuse them anyway).
+        filter: ".is-saving, .deal-card--locked",
+        preventOnFilter: false, // keep links and touch scrolling working on those cards
         animation: 150,
         // On phones a short press starts a drag, so the board still scrolls.
         delay: 200,
