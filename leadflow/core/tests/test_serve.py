@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import queue
 import re
-import secrets
 import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -21,34 +18,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from leadflow.core.management.commands.serve import bind_address, default_workers
-
-LEADFLOW = Path(sys.executable).with_name("leadflow")
-
-
-def leadflow(*args: str) -> list[str]:
-    if LEADFLOW.exists():
-        return [str(LEADFLOW), *args]
-    return [sys.executable, "-m", "leadflow.cli", *args]
-
-
-def production_environment(var_dir: Path) -> dict[str, str]:
-    """Debug off, a fresh SQLite database in ``var_dir``, nothing from the test run."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("LEADFLOW_") and name != "DJANGO_SETTINGS_MODULE"
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="leadflow.settings",
-        LEADFLOW_VAR_DIR=str(var_dir),
-        LEADFLOW_DEBUG="false",
-        LEADFLOW_SECRET_KEY=secrets.token_urlsafe(50),
-        LEADFLOW_ALLOWED_HOSTS="127.0.0.1",
-        # Plain HTTP on the loopback: there is no TLS proxy in front of this server.
-        LEADFLOW_SSL_REDIRECT="false",
-        LEADFLOW_SECURE_COOKIES="false",
-    )
-    return env
+from leadflow.core.tests.commandline import leadflow_command, production_environment
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -59,15 +29,23 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, urllib.request.OpenerDirector]]:
     """A running `leadflow serve` on a free loopback port; its base URL and a cookie-keeping client."""
-    env = production_environment(tmp_path)
+    env = production_environment(
+        tmp_path,
+        LEADFLOW_ALLOWED_HOSTS="127.0.0.1",
+        # Plain HTTP on the loopback: there is no TLS proxy in front of this server.
+        LEADFLOW_SSL_REDIRECT="false",
+        LEADFLOW_SECURE_COOKIES="false",
+    )
     for command in (
         ("migrate", "--noinput", "-v0"),
         ("collectstatic", "--noinput", "-v0"),
         ("createuser", "ada", "--role", "sales_rep", "--password", "Nine-lives-of-Ada-1815"),
     ):
-        subprocess.run(leadflow(*command), env=env, check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            leadflow_command(*command), env=env, check=True, capture_output=True, timeout=120
+        )
     process = subprocess.Popen(
-        leadflow("serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2"),
+        leadflow_command("serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2"),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
