@@ -90,6 +90,21 @@
         onEnd: function (event) { moveCard(board, event); }
       });
     });
+    // Keyboard: Shift+→ / Shift+← on a focused card moves it one column over.
+    board.addEventListener("keydown", function (event) {
+      if (!event.shiftKey || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
+      var card = event.target.closest("[data-deal-id][data-move-url]");
+      if (!card || card.classList.contains("is-saving")) return;
+      var lists = Array.prototype.slice.call(board.querySelectorAll("[data-stage-id]"));
+      var from = card.parentElement;
+      var to = lists[lists.indexOf(from) + (event.key === "ArrowRight" ? 1 : -1)];
+      if (!to) return;
+      event.preventDefault();
+      var oldIndex = Array.prototype.indexOf.call(from.children, card);
+      to.appendChild(card);
+      event.target.focus();
+      moveCard(board, { item: card, from: from, to: to, oldIndex: oldIndex });
+    });
     board.setAttribute("data-ready", "1");
   }
 
