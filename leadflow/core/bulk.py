@@ -21,6 +21,7 @@ SQLite and PostgreSQL only, the two databases Leadflow supports.
 
 from __future__ import annotations
 
+import datetime
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -100,13 +101,8 @@ def _converter(field: models.Field, connection: BaseDatabaseWrapper) -> Converte
     ):
         return None
     if isinstance(field, models.DateTimeField):
-        if connection.vendor == "sqlite" and settings.USE_TZ:
-            # What adapt_datetimefield_value does, without its checks: a third of the
-            # time of writing an event otherwise.
-            tz = connection.timezone
-            return lambda value: str(
-                value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
-            )
+        if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone:
+            return _sqlite_datetime(connection.timezone)
         return connection.ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
         return connection.ops.adapt_datefield_value
@@ -118,6 +114,22 @@ def _converter(field: models.Field, connection: BaseDatabaseWrapper) -> Converte
             empty if value == {} else connection.ops.adapt_json_value(value, encoder)
         )
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _sqlite_datetime(tz: datetime.tzinfo) -> Converter:
+    """What adapt_datetimefield_value does (naive text in the connection's zone), faster.
+
+    It is a third of the time of writing an event otherwise.
+    """
+
+    def to_text(value: datetime.datetime) -> str:
+        if value.tzinfo is tz:
+            return value.isoformat(" ")[:-6]  # drop the "+00:00"
+        if value.tzinfo is not None:
+            value = value.astimezone(tz).replace(tzinfo=None)
+        return str(value)
+
+    return to_text
 
 
 def instance_rows(objs: Sequence[models.Model]) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -135,6 +147,80 @@ def instance_rows(objs: Sequence[models.Model]) -> tuple[list[str], list[tuple[A
     return columns, [read(obj) for obj in objs]
 
 
+class BulkTable:
+    """Some columns of one model's table: rows of Python values in, rows in the table out.
+
+    Values are converted for the database as their fields would (aware
+    datetimes, JSON). :meth:`prepare` and :meth:`insert` are separate so that
+    another process can do the converting.
+    """
+
+    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+        self.model = model
+        self.columns = list(columns)
+        meta = model._meta
+        self.connection = _connection(model)
+        fields: list[models.Field] = []
+        for name in columns:
+            field = meta.get_field(name)
+            if not isinstance(field, models.Field) or not field.concrete:
+                raise ValueError(f"{meta.label} has no column {name!r}.")
+            fields.append(field)
+        self.conversions = [
+            (index, convert)
+            for index, f in enumerate(fields)
+            if (convert := _converter(f, self.connection)) is not None
+        ]
+        quote = self.connection.ops.quote_name
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            quote(meta.db_table),
+            ", ".join(quote(f.column) for f in fields),
+            ", ".join(["%s"] * len(fields)),
+        )
+
+    def prepare(self, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+        conversions = self.conversions
+        if not conversions:
+            return list(rows)
+        prepared: list[Sequence[Any]] = []
+        for row in rows:
+            values = list(row)
+            for index, convert in conversions:
+                if values[index] is not None:
+                    values[index] = convert(values[index])
+            prepared.append(values)
+        return prepared
+
+    def insert(
+        self, rows: Sequence[Sequence[Any]], *, prepared: bool = False, batch_size: int = 5000
+    ) -> int:
+        """Write the rows; returns how many. Call it inside a transaction.
+
+        On SQLite, ids from an :class:`IdReservation` are first checked to be
+        still unused (see there).
+        """
+        if not rows:
+            return 0
+        self._check_ids_unused(rows)
+        with self.connection.cursor() as cursor:
+            for start in range(0, len(rows), batch_size):
+                batch = rows[start : start + batch_size]
+                cursor.executemany(self.sql, batch if prepared else self.prepare(batch))
+        return len(rows)
+
+    def _check_ids_unused(self, rows: Sequence[Sequence[Any]]) -> None:
+        meta = self.model._meta
+        pk_name = meta.pk.attname if meta.pk is not None else None
+        if self.connection.vendor != "sqlite" or pk_name not in self.columns:
+            return
+        position = self.columns.index(pk_name)
+        smallest = min(row[position] for row in rows)
+        if self.model._default_manager.filter(pk__gte=smallest).exists():
+            raise ReservedIdTaken(
+                f"{meta.label}: another writer took ids from {smallest} on; try again."
+            )
+
+
 def bulk_insert_rows(
     model: type[models.Model],
     columns: Sequence[str],
@@ -144,51 +230,6 @@ def bulk_insert_rows(
 ) -> int:
     """Insert rows of plain Python values, one per name in ``columns`` (field attnames).
 
-    Values are converted for the database as their fields would (aware
-    datetimes, JSON); returns how many rows were written. Call it inside a
-    transaction. Ids from an :class:`IdReservation` on SQLite are checked
-    to be still unused first (see there).
+    Returns how many rows were written; see :class:`BulkTable`.
     """
-    if not rows:
-        return 0
-    meta = model._meta
-    connection = _connection(model)
-    fields: list[models.Field] = []
-    for name in columns:
-        field = meta.get_field(name)
-        if not isinstance(field, models.Field) or not field.concrete:
-            raise ValueError(f"{meta.label} has no column {name!r}.")
-        fields.append(field)
-    pk_name = meta.pk.attname if meta.pk is not None else None
-    if connection.vendor == "sqlite" and pk_name in columns:
-        position = list(columns).index(pk_name)
-        smallest = min(row[position] for row in rows)
-        if model._default_manager.filter(pk__gte=smallest).exists():
-            raise ReservedIdTaken(
-                f"{meta.label}: another writer took ids from {smallest} on; try again."
-            )
-    conversions = [
-        (index, convert)
-        for index, f in enumerate(fields)
-        if (convert := _converter(f, connection)) is not None
-    ]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-
-    def prepared(row: Sequence[Any]) -> Sequence[Any]:
-        if not conversions:
-            return row
-        values = list(row)
-        for index, convert in conversions:
-            if values[index] is not None:
-                values[index] = convert(values[index])
-        return values
-
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            cursor.executemany(sql, [prepared(row) for row in rows[start : start + batch_size]])
-    return len(rows)
+    return BulkTable(model, columns).insert(rows, batch_size=batch_size)

@@ -34,13 +34,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from leadflow.accounts.models import Role, Tier, User
 from leadflow.accounts.services import team_get_or_create, user_create
 from leadflow.activities.models import Activity, ActivityKind
-from leadflow.core.bulk import IdReservation, bulk_insert_rows, instance_rows
+from leadflow.core.bulk import BulkTable, IdReservation, instance_rows
 from leadflow.core.context import Interface
 from leadflow.core.demo_people import (
     LOCALES,
@@ -367,35 +367,52 @@ class _Rows:
 
 @dataclass
 class _Batch:
-    """One chunk as plain rows: what one transaction writes (and what crosses to the writer)."""
+    """One chunk as rows ready for the database: what one transaction writes.
+
+    It is what crosses from the generating process to the writing one, so the
+    rows are converted for the database on the generating side (on SQLite:
+    text pickles faster than datetimes, and the writer is the busier one).
+    """
 
     leads: int
-    # (model, column names, rows), in the order to insert them.
-    tables: list[tuple[type[models.Model], Sequence[str], list[tuple[Any, ...]]]]
+    # (model, column names, rows, whether the rows are converted), in insert order.
+    tables: list[tuple[type[models.Model], list[str], list[Sequence[Any]], bool]]
     leads_by_status: Counter[str]
     deals_by_status: Counter[str]
     events_by_kind: Counter[str]
 
     @classmethod
     def of(cls, rows: _Rows) -> _Batch:
-        tables: list[tuple[type[models.Model], Sequence[str], list[tuple[Any, ...]]]] = []
-        for model, objs in (
-            (Lead, rows.leads),
-            (Company, rows.companies),
-            (Contact, rows.contacts),
-            (Deal, rows.deals),
-        ):
-            columns, values = instance_rows(objs)
-            tables.append((model, columns, values))
-        tables.append((Activity, ACTIVITY_COLUMNS, rows.activities))
-        tables.append((Event, EVENT_COLUMNS, rows.events))
+        tables: list[tuple[type[models.Model], list[str], list[Sequence[Any]], bool]] = []
+        sources: list[tuple[type[models.Model], list[str], Sequence[Sequence[Any]]]] = [
+            (Lead, *instance_rows(rows.leads)),
+            (Company, *instance_rows(rows.companies)),
+            (Contact, *instance_rows(rows.contacts)),
+            (Deal, *instance_rows(rows.deals)),
+            (Activity, list(ACTIVITY_COLUMNS), rows.activities),
+            (Event, list(EVENT_COLUMNS), rows.events),
+        ]
+        for model, columns, values in sources:
+            # psycopg's JSON wrappers do not pickle; PostgreSQL rows convert when written.
+            prepare = bool(values) and connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
+            ready = BulkTable(model, columns).prepare(values) if prepare else list(values)
+            tables.append((model, columns, ready, prepare))
         return cls(
             leads=len(rows.leads),
             tables=tables,
             leads_by_status=Counter(str(lead.status) for lead in rows.leads),
             deals_by_status=Counter(str(deal.status) for deal in rows.deals),
-            events_by_kind=Counter(row[1] for row in rows.events),
+            events_by_kind=Counter(str(row[1]) for row in rows.events),
         )
+
+
+@dataclass(slots=True)
+class _Arrival:
+    created: datetime.datetime
+    index: int
+    channel: Channel
+    locale: Locale
+    campaign: Campaign | None
 
 
 @dataclass
@@ -442,9 +459,10 @@ def _pick(rng: random.Random, weighted: tuple[list[Any], list[int]]) -> Any:
 class DemoSeeder:
     """Generates and writes the demo history; see the module docstring.
 
-    Two random streams: ``people`` draws who the leads are (names, addresses,
-    companies, channels) and never looks at the clock, so a seed always gives
-    the same people; ``story`` draws what happened to them, relative to ``now``.
+    Who the leads are (names, addresses, companies, channels) is drawn
+    without looking at the clock, so a seed always gives the same people;
+    when they came in (``arrival``) and what happened to them (``story``) is
+    drawn relative to ``now``.
     """
 
     def __init__(
@@ -460,7 +478,9 @@ class DemoSeeder:
         self.now = now or timezone.now()
         self.today = timezone.localdate(self.now)
         self.chunk_size = chunk_size
+        # Companies; each lead's person comes from a generator of its own.
         self.people = random.Random(f"people-{seed}")
+        self.arrival = random.Random(f"arrival-{seed}")
         self.story = random.Random(f"story-{seed}")
         self.summary = DemoSummary()
         self._contact_by_email: dict[str, Contact] = {}
@@ -534,11 +554,32 @@ class DemoSeeder:
                 gc.enable()
         return self.summary
 
+    def _arrivals(self) -> list[_Arrival]:
+        """When each lead came in, through which channel, oldest first.
+
+        Leads are then written in that order, so that ids grow with
+        ``created_at`` as in a real database (and the indexes on time fill
+        from one end, which writes faster).
+        """
+        arrivals = []
+        for index in range(self.total):
+            channel = (
+                self.channels[CHANNEL_WEIGHTS[index][0]]
+                if index < len(CHANNEL_WEIGHTS)  # every channel appears even in a tiny demo
+                else _pick(self.arrival, self.channel_choices)
+            )
+            locale: Locale = _pick(self.arrival, self.locale_choices)
+            created, campaign = self._created_at(channel, locale)
+            arrivals.append(_Arrival(created, index, channel, locale, campaign))
+        arrivals.sort(key=lambda arrival: (arrival.created, arrival.index))
+        return arrivals
+
     def _batches(self) -> Iterator[_Batch]:
+        arrivals = self._arrivals()
         for first in range(0, self.total, self.chunk_size):
             rows = _Rows()
-            for index in range(first, min(first + self.chunk_size, self.total)):
-                self._lead_history(index, rows)
+            for arrival in arrivals[first : first + self.chunk_size]:
+                self._lead_history(arrival, rows)
             yield _Batch.of(rows)
 
     def _run_forked(self, progress: Callable[[int, int], None] | None) -> None:
@@ -588,8 +629,8 @@ class DemoSeeder:
     def _write(self, batch: _Batch, progress: Callable[[int, int], None] | None) -> None:
         summary = self.summary
         with transaction.atomic():
-            for model, columns, values in batch.tables:
-                written = bulk_insert_rows(model, columns, values)
+            for model, columns, values, prepared in batch.tables:
+                written = BulkTable(model, columns).insert(values, prepared=prepared)
                 name = _SUMMARY_FIELD[model]
                 setattr(summary, name, getattr(summary, name) + written)
         summary.leads_by_status.update(batch.leads_by_status)
@@ -640,7 +681,7 @@ class DemoSeeder:
 
     def _business_time(self, day: datetime.datetime) -> datetime.datetime:
         """A working-hours moment on ``day`` (UTC), never after now."""
-        story = self.story
+        story = self.arrival
         moment = day.replace(
             hour=7 + int(story.random() * 11),
             minute=int(story.random() * 60),
@@ -657,7 +698,7 @@ class DemoSeeder:
     def _created_at(
         self, channel: Channel, locale: Locale
     ) -> tuple[datetime.datetime, Campaign | None]:
-        story = self.story
+        story = self.arrival
         campaigns = [
             c
             for c in self.campaigns_by_channel.get(channel.pk, [])
@@ -698,24 +739,19 @@ class DemoSeeder:
             weights = [weights[0], weights[1], weights[2] * 2]
         return self.story.choices(self.reps, weights)[0]
 
-    def _lead_history(self, index: int, rows: _Rows) -> None:
-        people, story = self.people, self.story
-        ids = self._ids
+    def _lead_history(self, arrival: _Arrival, rows: _Rows) -> None:
+        story, ids = self.story, self._ids
+        index, channel, locale = arrival.index, arrival.channel, arrival.locale
+        created, campaign = arrival.created, arrival.campaign
 
-        # Who: drawn from ``people`` only.
-        channel = (
-            self.channels[CHANNEL_WEIGHTS[index][0]]
-            if index < len(CHANNEL_WEIGHTS)  # every channel appears even in a tiny demo
-            else _pick(people, self.channel_choices)
-        )
-        locale: Locale = _pick(people, self.locale_choices)
+        # Who: the same person for the same seed and index, whatever the date.
+        people = random.Random(self.seed * 2**32 + index)
         pool = self.companies[locale.code]
         company = pool[int(len(pool) * people.random() ** 2)] if people.random() < 0.72 else None
         person = demo_person(people, locale, company)
         timeframe = _pick(people, self.timeframe_choices)
 
         # What happened: drawn from ``story``.
-        created, campaign = self._created_at(channel, locale)
         temperature = temperature_for_timeframe(timeframe)
         score_base = {Temperature.HOT: 62, Temperature.WARM: 40, Temperature.COLD: 12}[temperature]
         rep_entered = channel.slug in REP_ENTERED_CHANNELS
