@@ -55,16 +55,24 @@ def _decode(cursor: str) -> tuple[str, Any, Any]:
     return direction, value, pk
 
 
-def _after(field: str, descending: bool, value: Any, pk: Any) -> Q:
-    op = "lt" if descending else "gt"
+def _beyond(field: str, op: str, value: Any, pk: Any, *, nullable: bool, nulls_beyond: bool) -> Q:
+    """Rows past ``(value, pk)`` in the direction ``op`` ("lt" or "gt").
+
+    Written as ``field <= v AND (field < v OR pk < id)`` rather than the
+    textbook ``field < v OR (field = v AND pk < id)``: the leading range lets
+    the database seek straight into the ``(field, id)`` index.
+    """
     if value is None:
-        # Nulls sort last in both directions here (see ordering below).
-        return Q(**{f"{field}__isnull": True, f"pk__{op}": pk})
-    return (
-        Q(**{f"{field}__{op}": value})
-        | Q(**{field: value, f"pk__{op}": pk})
-        | Q(**{f"{field}__isnull": True})
+        # Past a null: only nulls further on (or, walking back, every non-null).
+        rest = Q(**{f"{field}__isnull": True, f"pk__{op}": pk})
+        return rest | Q(**{f"{field}__isnull": False}) if not nulls_beyond else rest
+    inclusive = "lte" if op == "lt" else "gte"
+    condition = Q(**{f"{field}__{inclusive}": value}) & (
+        Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": pk})
     )
+    if nullable and nulls_beyond:
+        condition |= Q(**{f"{field}__isnull": True})
+    return condition
 
 
 def keyset_paginate(
@@ -93,11 +101,14 @@ def keyset_paginate(
             except ValidationError as exc:
                 raise _invalid_cursor() from exc
         scan_desc = descending != backwards
-        if backwards:
-            # Walking back: rows before the cursor, read in reverse then flipped.
-            queryset = queryset.filter(_before(field, descending, value, pk))
-        else:
-            queryset = queryset.filter(_after(field, descending, value, pk))
+        # Forward we scan in reading order; walking back we scan the rows
+        # before the cursor in reverse, then flip them.
+        op = "lt" if scan_desc else "gt"
+        # Nulls sort last in reading order: they lie beyond any value going
+        # forward and before every value going back.
+        queryset = queryset.filter(
+            _beyond(field, op, value, pk, nullable=model_field.null, nulls_beyond=not backwards)
+        )
     else:
         scan_desc = descending
     rows = list(queryset.order_by(*order(scan_desc, backwards))[: limit + 1])
@@ -117,10 +128,3 @@ def keyset_paginate(
     next_cursor = _encode("n", *key(rows[-1])) if rows and has_next else None
     previous_cursor = _encode("p", *key(rows[0])) if rows and has_previous else None
     return Page(rows, next_cursor, previous_cursor)
-
-
-def _before(field: str, descending: bool, value: Any, pk: Any) -> Q:
-    op = "gt" if descending else "lt"
-    if value is None:
-        return Q(**{f"{field}__isnull": False}) | Q(**{f"{field}__isnull": True, f"pk__{op}": pk})
-    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})

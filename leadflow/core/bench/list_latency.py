@@ -62,7 +62,7 @@ def run(*, leads: int, requests: int, fresh: bool, say: Callable[[str], None]) -
         .splitlines()[-1]
     )
     login_path = reverse("login")
-    page_path = reverse("web:lead_list")
+    page_path = reverse("leads:list")
     timings: list[Timing] = []
     with running_server(env) as base_url:
         for username in ("rhys", "admin"):
