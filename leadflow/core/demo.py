@@ -478,10 +478,10 @@ class DemoSeeder:
         self.now = now or timezone.now()
         self.today = timezone.localdate(self.now)
         self.chunk_size = chunk_size
-        # Companies; each lead's person comes from a generator of its own.
+        # Companies and arrivals; each lead's person and story have generators of their own.
         self.people = random.Random(f"people-{seed}")
         self.arrival = random.Random(f"arrival-{seed}")
-        self.story = random.Random(f"story-{seed}")
+        self.story = random.Random()
         self.summary = DemoSummary()
         self._contact_by_email: dict[str, Contact] = {}
 
@@ -740,12 +740,15 @@ class DemoSeeder:
         return self.story.choices(self.reps, weights)[0]
 
     def _lead_history(self, arrival: _Arrival, rows: _Rows) -> None:
-        story, ids = self.story, self._ids
         index, channel, locale = arrival.index, arrival.channel, arrival.locale
         created, campaign = arrival.created, arrival.campaign
-
-        # Who: the same person for the same seed and index, whatever the date.
-        people = random.Random(self.seed * 2**32 + index)
+        ids = self._ids
+        # Each lead draws from generators of its own: the same person for the
+        # same seed and index whatever the date, and a story that only changes
+        # where it reaches today, rather than every story after the first that does.
+        lead_seed = (self.seed * 2**32 + index) * 2
+        people = random.Random(lead_seed)
+        story = self.story = random.Random(lead_seed + 1)
         pool = self.companies[locale.code]
         company = pool[int(len(pool) * people.random() ** 2)] if people.random() < 0.72 else None
         person = demo_person(people, locale, company)

@@ -75,6 +75,14 @@ def test_the_same_seed_gives_the_same_people_and_another_seed_others() -> None:
     assert people() != first
 
 
+def test_the_same_seed_gives_the_same_people_on_another_day() -> None:
+    seed(seed=7)
+    today = sorted(people())
+    delete_demo_data()
+    DemoSeeder(leads=300, seed=7, now=NOW + datetime.timedelta(days=3, hours=5)).run()
+    assert sorted(people()) == today
+
+
 def test_every_default_channel_brings_leads() -> None:
     seed()
     used = set(Lead.objects.values_list("channel__slug", flat=True))
