@@ -42,6 +42,7 @@ from leadflow.accounts.services import team_get_or_create, user_create
 from leadflow.activities.models import Activity, ActivityKind
 from leadflow.core.bulk import BulkTable, IdReservation, instance_rows
 from leadflow.core.context import Interface
+from leadflow.core.database import planner_statistics_refresh
 from leadflow.core.demo_people import (
     LOCALES,
     SPANISH,
@@ -552,6 +553,9 @@ class DemoSeeder:
         finally:
             if collecting:
                 gc.enable()
+        if self.total:
+            # Without fresh statistics SQLite plans the list pages badly after a bulk load.
+            planner_statistics_refresh()
         return self.summary
 
     def _arrivals(self) -> list[_Arrival]:
