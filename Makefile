@@ -29,7 +29,7 @@ setup: install
 	$(BIN)/leadflow migrate --noinput
 	$(BIN)/leadflow collectstatic --noinput --verbosity 0
 
-## demo: setup + demo data + serve on http://$(HOST):$(PORT)
+## demo: setup + demo data (2,000 leads, only into an empty database) + serve on http://$(HOST):$(PORT)
 demo: setup
 	$(BIN)/leadflow seed_demo --if-empty
 	$(BIN)/leadflow serve --host $(HOST) --port $(PORT)
