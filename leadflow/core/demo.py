@@ -482,7 +482,7 @@ class DemoSeeder:
         # Companies and arrivals; each lead's person and story have generators of their own.
         self.people = random.Random(f"people-{seed}")
         self.arrival = random.Random(f"arrival-{seed}")
-        self.story = random.Random()
+        self.story = random.Random()  # replaced for each lead, see _lead_history
         self.summary = DemoSummary()
         self._contact_by_email: dict[str, Contact] = {}
 

@@ -7,6 +7,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.models import User
+from leadflow.core.bulk import ReservedIdTaken
 from leadflow.core.demo import (
     DEFAULT_DEMO_LEADS,
     DEFAULT_DEMO_SEED,
@@ -74,7 +75,7 @@ class Command(LeadflowCommand):
 
         try:
             summary = seeder.run(progress=progress)
-        except LookupError as exc:
+        except (LookupError, ReservedIdTaken) as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
         self._print_summary(summary, elapsed, verbosity)
