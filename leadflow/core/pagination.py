@@ -107,7 +107,14 @@ def keyset_paginate(
         # Nulls sort last in reading order: they lie beyond any value going
         # forward and before every value going back.
         queryset = queryset.filter(
-            _beyond(field, op, value, pk, nullable=model_field.null, nulls_beyond=not backwards)
+            _beyond(
+                field,
+                op,
+                value,
+                pk,
+                nullable=bool(getattr(model_field, "null", False)),
+                nulls_beyond=not backwards,
+            )
         )
     else:
         scan_desc = descending

@@ -33,7 +33,7 @@ def run_worker() -> None:
 
 # The worker closes and reopens its connection between tasks, as it would
 # between requests, which a test wrapped in a transaction cannot survive.
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @override_settings(TASKS=DATABASE_QUEUE)
 def test_the_worker_runs_a_queued_task_as_a_background_task() -> None:
     with interface(Interface.UI):
@@ -47,7 +47,7 @@ def test_the_worker_runs_a_queued_task_as_a_background_task() -> None:
     assert result.return_value == Interface.TASK
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @override_settings(TASKS=DATABASE_QUEUE)
 def test_notification_e_mails_are_sent_by_the_worker_not_when_queued() -> None:
     rosa = make_user("rosa")

@@ -15,12 +15,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 
 from leadflow.accounts.models import Role
 from leadflow.factories import make_team, make_user
@@ -37,20 +35,6 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def default_rows(transactional_db: None) -> None:
-    """The live server thread must see the test's rows, so no wrapping transaction.
-
-    Another transactional test may have flushed the rows the data migrations
-    made (default channels, the default pipeline); put them back, idempotently,
-    with the migrations' own functions.
-    """
-    channels = import_module("leadflow.intake.migrations.0002_default_channels")
-    pipeline = import_module("leadflow.sales.migrations.0002_default_pipeline")
-    channels.create_default_channels(apps, None)
-    pipeline.create_default_pipeline(apps, None)
 
 
 @pytest.fixture
@@ -86,8 +70,11 @@ def wait_until(condition: Any, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+# The live server thread must see the test's rows, so no wrapping transaction;
+# serialized rollback puts back the data migrations' rows (channels, pipeline).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rep_enters_a_lead_converts_it_and_drags_the_deal_on_the_board(
-    default_rows: None, live_server: Any, page: Any
+    live_server: Any, page: Any
 ) -> None:
     make_user("rhys", Role.SALES_REP, make_team("North"))
     page.on("dialog", lambda dialog: dialog.accept())
