@@ -41,7 +41,10 @@ def person_search_q(q: str, *, region: str, company_field: str = "company_name")
     if not q:
         return Q()
     if "@" in q:
-        return Q(email__startswith=q.lower())
+        # Addresses are stored lower-case; a range (not LIKE, which SQLite
+        # cannot serve from an index) finds every address with this prefix.
+        prefix = q.lower()
+        return Q(email__gte=prefix, email__lt=prefix + "\U0010ffff")
     digits = sum(ch.isdigit() for ch in q)
     if digits >= 6 and digits >= len(q.replace(" ", "")) - 3:
         try:
