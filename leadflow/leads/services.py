@@ -345,9 +345,13 @@ def lead_reopen(*, actor: User | None, lead: Lead, version: int | None = None) -
     return lead
 
 
+@transaction.atomic
 def lead_mark_working(*, actor: User | None, lead: Lead) -> None:
     """The first activity on a new lead means someone is working it."""
-    if lead.status == LeadStatus.NEW:
+    # Re-read under lock: the caller's copy may be older than the row.
+    current = lock_for_edit(Lead.objects.all(), lead.pk, None)
+    if current.status == LeadStatus.NEW:
         _lead_set_status(
-            actor=actor, lead=lead, status=LeadStatus.WORKING, kind=EventKind.STATUS_CHANGED
+            actor=actor, lead=current, status=LeadStatus.WORKING, kind=EventKind.STATUS_CHANGED
         )
+        lead.status, lead.version = current.status, current.version

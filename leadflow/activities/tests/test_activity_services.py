@@ -12,7 +12,8 @@ from leadflow.activities.selectors import my_tasks
 from leadflow.activities.services import activity_complete, activity_create
 from leadflow.core.models import Event, EventKind
 from leadflow.factories import make_activity, make_lead
-from leadflow.leads.models import LeadStatus
+from leadflow.leads.models import Lead, LeadStatus
+from leadflow.leads.services import lead_update
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +87,13 @@ def test_completing_twice_is_refused(rhys: User) -> None:
     activity_complete(actor=rhys, activity=activity, outcome="Reached them")
     with pytest.raises(ValidationError):
         activity_complete(actor=rhys, activity=activity)
+
+
+def test_logging_on_a_stale_copy_of_a_lead_does_not_turn_its_version_back(rhys: User) -> None:
+    lead = make_lead(actor=rhys)
+    stale = Lead.objects.get(pk=lead.pk)
+    lead_update(actor=rhys, lead=lead, version=1, job_title="CTO")
+    lead_update(actor=rhys, lead=lead, version=2, job_title="CEO")
+    activity_create(actor=rhys, kind="call", subject="Call", lead=stale, done_at=timezone.now())
+    lead.refresh_from_db()
+    assert lead.version == 4 and lead.status == LeadStatus.WORKING and lead.job_title == "CEO"
