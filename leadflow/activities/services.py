@@ -6,12 +6,12 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.activities.models import Activity, ActivityKind, Notification
+from leadflow.activities.tasks import notification_email_send
 from leadflow.core.models import EventKind
 from leadflow.core.services import (
     audit_record,
@@ -154,17 +154,12 @@ def activity_delete(*, actor: User | None, activity: Activity) -> None:
 
 
 def notification_send(*, user: User, text: str, url: str = "", email: bool = False) -> Notification:
-    """Tell someone in the app, and by e-mail when asked and they have an address."""
+    """Tell someone in the app and, when asked, by e-mail from a background task."""
     notification = Notification.objects.create(user=user, text=text[:500], url=url)
     if email and user.email:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=text[:78],
-                message=f"{text}\n\n{url}",
-                from_email=None,
-                recipient_list=[user.email],
-            )
-        )
+        # Queued after commit: the worker must find the row, and a slow mail
+        # server must not hold up the request.
+        transaction.on_commit(lambda: notification_email_send.enqueue(notification.pk))
     return notification
 
 

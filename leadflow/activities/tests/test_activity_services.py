@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from leadflow.accounts.models import User
 from leadflow.activities.models import Notification
 from leadflow.activities.selectors import my_tasks
-from leadflow.activities.services import activity_complete, activity_create
+from leadflow.activities.services import activity_complete, activity_create, notification_send
 from leadflow.core.models import Event, EventKind
 from leadflow.factories import make_activity, make_lead
 from leadflow.leads.models import Lead, LeadStatus
@@ -97,3 +99,14 @@ def test_logging_on_a_stale_copy_of_a_lead_does_not_turn_its_version_back(rhys: 
     activity_create(actor=rhys, kind="call", subject="Call", lead=stale, done_at=timezone.now())
     lead.refresh_from_db()
     assert lead.version == 4 and lead.status == LeadStatus.WORKING and lead.job_title == "CEO"
+
+
+def test_an_email_notification_is_mailed_after_commit(
+    rhys: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_send(user=rhys, text="A hot lead for you", url="/leads/1/", email=True)
+        assert mail.outbox == []
+    [message] = mail.outbox
+    assert message.to == [rhys.email] and "/leads/1/" in message.body
+    assert Notification.objects.filter(user=rhys, text="A hot lead for you").exists()
