@@ -37,6 +37,7 @@ from leadflow.leads.schemas import (
     LeadOut,
     LeadPage,
     LeadPostpone,
+    LeadQualify,
     LeadReject,
     LeadUpdate,
 )
@@ -148,6 +149,24 @@ def lead_reject(request: HttpRequest, lead_id: RecordId, payload: LeadReject) ->
     user, lead = _change(request, lead_id)
     return services.lead_reject(
         actor=user, lead=lead, reason=payload.reason, version=payload.version
+    )
+
+
+@router.post(
+    "/{lead_id}/qualify",
+    response={200: LeadOut, **WRITE_ERRORS},
+    summary="Set a lead's temperature, funnel class or origin class by hand",
+)
+def lead_qualify(request: HttpRequest, lead_id: RecordId, payload: LeadQualify) -> Lead:
+    user, lead = _change(request, lead_id)
+    return services.lead_qualify(
+        actor=user,
+        lead=lead,
+        temperature=payload.temperature,
+        funnel_class=payload.funnel_class,
+        origin_class=payload.origin_class,
+        reason=payload.reason,
+        version=payload.version,
     )
 
 

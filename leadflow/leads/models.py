@@ -103,6 +103,11 @@ class Lead(OwnedModel):
     temperature = models.CharField(
         _("temperature"), max_length=4, choices=Temperature.choices, default=Temperature.COLD
     )
+    temperature_overridden = models.BooleanField(
+        _("temperature set by a person"),
+        default=False,
+        help_text=_("While set, the temperature no longer follows the purchase timeframe."),
+    )
     funnel_class = models.CharField(
         _("funnel class"), max_length=8, choices=FunnelClass.choices, default=FunnelClass.SUSPECT
     )

@@ -125,6 +125,15 @@ class LeadReject(Versioned):
     reason: str
 
 
+class LeadQualify(Versioned):
+    temperature: str = Field(
+        "", description="hot, warm or cold (sticks until set to “auto”); empty leaves it."
+    )
+    funnel_class: str = Field("", description="suspect, mql or sql; empty leaves it.")
+    origin_class: str = Field("", description="seed, net or spear; empty leaves it.")
+    reason: str = ""
+
+
 class LeadPostpone(Versioned):
     until: Day
     reason: str = ""

@@ -22,7 +22,8 @@ from leadflow.core.services import (
     snapshot,
 )
 from leadflow.identity.normalise import normalise_email, normalise_phone
-from leadflow.leads.models import Lead, LeadStatus, PurchaseTimeframe
+from leadflow.intake.models import OriginClass
+from leadflow.leads.models import FunnelClass, Lead, LeadStatus, PurchaseTimeframe, Temperature
 from leadflow.leads.qualification import temperature_for_timeframe
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ def lead_update(
         lead.campaign = campaign
     lead_check_reachable({name: getattr(lead, name) for name in PERSON_FIELDS})
     old_temperature = lead.temperature
-    if "purchase_timeframe" in cleaned:
+    if "purchase_timeframe" in cleaned and not lead.temperature_overridden:
         lead.temperature = temperature_for_timeframe(lead.purchase_timeframe)
     old, new = changed_fields(before, snapshot(lead))
     if not new:
@@ -342,6 +343,90 @@ def lead_reopen(*, actor: User | None, lead: Lead, version: int | None = None) -
     audit_record(
         actor=actor, action="lead.reopen", obj=lead, before=before, after={"status": lead.status}
     )
+    return lead
+
+
+# Passed as ``temperature`` to hand the temperature back to the purchase timeframe.
+TEMPERATURE_AUTOMATIC = "auto"
+
+
+def _check_choice(name: str, value: str, choices: list[str]) -> None:
+    if value not in choices:
+        raise ValidationError(
+            {name: _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}}
+        )
+
+
+@transaction.atomic
+def lead_qualify(
+    *,
+    actor: User | None,
+    lead: Lead,
+    temperature: str = "",
+    funnel_class: str = "",
+    origin_class: str = "",
+    reason: str = "",
+    version: int | None = None,
+) -> Lead:
+    """A person's judgement of a lead: temperature, funnel class, origin class.
+
+    A temperature set here sticks (new timeframes no longer change it) until
+    it is set to ``"auto"``. Every change is an event naming who and why.
+    Empty arguments leave that classification as it is.
+    """
+    if temperature:
+        _check_choice("temperature", temperature, [*Temperature.values, TEMPERATURE_AUTOMATIC])
+    if funnel_class:
+        _check_choice("funnel_class", funnel_class, FunnelClass.values)
+    if origin_class:
+        _check_choice("origin_class", origin_class, OriginClass.values)
+    lead = lock_for_edit(Lead.objects.all(), lead.pk, version)
+    fields = ["temperature", "temperature_overridden", "funnel_class", "origin_class"]
+    before = snapshot(lead, fields)
+    data = {"reason": reason.strip()} if reason.strip() else {}
+    if temperature == TEMPERATURE_AUTOMATIC:
+        lead.temperature_overridden = False
+        lead.temperature = temperature_for_timeframe(lead.purchase_timeframe)
+    elif temperature:
+        lead.temperature_overridden = True
+        lead.temperature = temperature
+    if funnel_class:
+        lead.funnel_class = funnel_class
+    if origin_class:
+        lead.origin_class = origin_class
+    old, new = changed_fields(before, snapshot(lead, fields))
+    if not new:
+        return lead
+    lead.version += 1
+    lead.save(update_fields=[*fields, "version", "updated_at"])
+    if "temperature" in new:
+        event_record(
+            kind=EventKind.TEMPERATURE_CHANGED,
+            actor=actor,
+            lead=lead,
+            from_value=old["temperature"],
+            to_value=lead.temperature,
+            data={**data, "overridden": lead.temperature_overridden},
+        )
+    if "funnel_class" in new:
+        event_record(
+            kind=EventKind.FUNNEL_CLASS_CHANGED,
+            actor=actor,
+            lead=lead,
+            from_value=old["funnel_class"],
+            to_value=lead.funnel_class,
+            data=data,
+        )
+    if "origin_class" in new:
+        event_record(
+            kind=EventKind.UPDATED,
+            actor=actor,
+            lead=lead,
+            from_value=old["origin_class"],
+            to_value=lead.origin_class,
+            data={**data, "fields": ["origin_class"]},
+        )
+    audit_record(actor=actor, action="lead.qualify", obj=lead, before=old, after=new)
     return lead
 
 

@@ -108,6 +108,7 @@ ENDPOINTS = [
     Endpoint("POST", "/leads/{id}/assign", "lead", "write", lambda a, r: {"owner": a.pk}),
     Endpoint("POST", "/leads/{id}/reject", "lead", "write", lambda a, r: {"reason": "spam"}),
     Endpoint("POST", "/leads/{id}/postpone", "lead", "write", lambda a, r: {"until": tomorrow()}),
+    Endpoint("POST", "/leads/{id}/qualify", "lead", "write", lambda a, r: {"temperature": "hot"}),
     Endpoint(
         "POST",
         "/leads/{id}/reopen",

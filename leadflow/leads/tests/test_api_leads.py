@@ -548,3 +548,21 @@ def test_a_rep_cannot_convert_into_someone_elses_customer(rhys: User, rosa: User
     response = ApiClient(rhys).post(f"/leads/{lead.pk}/convert", {"owner": rosa.pk})
 
     assert response.status_code == 403
+
+
+def test_qualifying_sets_temperature_and_funnel_class_by_hand(rhys: User) -> None:
+    lead = my_lead(rhys)
+    api = ApiClient(rhys)
+
+    refused = api.post(f"/leads/{lead.pk}/qualify", {"temperature": "tepid"})
+    response = api.post(
+        f"/leads/{lead.pk}/qualify",
+        {"temperature": "hot", "funnel_class": "sql", "reason": "Asked for a quote"},
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "temperature"]
+    assert response.status_code == 200
+    assert (response.json()["temperature"], response.json()["funnel_class"]) == ("hot", "sql")
+    kinds = {e.kind for e in Event.objects.filter(lead=lead)}
+    assert {"temperature_changed", "funnel_class_changed"} <= kinds

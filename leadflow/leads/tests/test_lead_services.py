@@ -15,6 +15,7 @@ from leadflow.leads.services import (
     lead_assign,
     lead_create,
     lead_postpone,
+    lead_qualify,
     lead_reject,
     lead_reopen,
     lead_update,
@@ -164,3 +165,34 @@ def test_postponing_needs_a_future_date_and_reopening_brings_it_back(rhys: User)
     assert lead.status == LeadStatus.POSTPONED and lead.postponed_until == later
     lead = lead_reopen(actor=rhys, lead=lead)
     assert lead.status == LeadStatus.WORKING and lead.postponed_until is None
+
+
+def test_a_person_can_set_the_temperature_and_it_sticks_until_set_back_to_auto(rhys: User) -> None:
+    lead = make_lead(actor=rhys, purchase_timeframe="6_months")
+    lead = lead_qualify(actor=rhys, lead=lead, temperature="hot", reason="said: where do I pay?")
+    assert lead.temperature == Temperature.HOT and lead.temperature_overridden
+    event = Event.objects.get(lead=lead, kind=EventKind.TEMPERATURE_CHANGED)
+    assert (event.actor, event.from_value, event.to_value) == (rhys, "cold", "hot")
+    assert event.data == {"reason": "said: where do I pay?", "overridden": True}
+    lead = lead_update(actor=rhys, lead=lead, version=lead.version, purchase_timeframe="12_months")
+    assert lead.temperature == Temperature.HOT
+    lead = lead_qualify(actor=rhys, lead=lead, temperature="auto")
+    assert lead.temperature == Temperature.COLD and not lead.temperature_overridden
+
+
+def test_funnel_and_origin_class_changes_are_events(rhys: User) -> None:
+    lead = make_lead(actor=rhys)
+    lead = lead_qualify(actor=rhys, lead=lead, funnel_class="sql", origin_class="seed")
+    assert (lead.funnel_class, lead.origin_class) == ("sql", "seed")
+    event = Event.objects.get(lead=lead, kind=EventKind.FUNNEL_CLASS_CHANGED)
+    assert (event.from_value, event.to_value) == ("suspect", "sql")
+    assert Event.objects.filter(lead=lead, kind=EventKind.UPDATED, to_value="seed").exists()
+    # Nothing new to say: no version bump, no event.
+    again = lead_qualify(actor=rhys, lead=lead, funnel_class="sql")
+    assert again.version == lead.version
+
+
+def test_an_unknown_classification_is_refused(rhys: User) -> None:
+    with pytest.raises(ValidationError) as exc:
+        lead_qualify(actor=rhys, lead=make_lead(actor=rhys), funnel_class="lukewarm")
+    assert "funnel_class" in exc.value.message_dict
