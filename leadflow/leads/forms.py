@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.accounts.selectors import assignable_users
+from leadflow.intake.models import OriginClass
 from leadflow.intake.selectors import channel_list
-from leadflow.leads.models import LeadStatus, PurchaseTimeframe, Temperature
+from leadflow.leads.models import FunnelClass, LeadStatus, PurchaseTimeframe, Temperature
 from leadflow.leads.services import PERSON_FIELDS
 from leadflow.sales.selectors import pipeline_list
 from leadflow.web.forms import DateInput, VersionedForm
@@ -225,6 +226,32 @@ class RejectForm(VersionedForm):
         max_length=255,
         help_text=_("The lead is kept with this reason; it is never deleted."),
     )
+
+
+class QualifyForm(VersionedForm):
+    temperature = forms.ChoiceField(
+        label=_("Temperature"),
+        choices=[
+            ("", _("Leave as it is")),
+            ("auto", _("Follow the purchase timeframe")),
+            *Temperature.choices,
+        ],
+        required=False,
+        help_text=_(
+            "A temperature you choose stays until you set it back to follow the timeframe."
+        ),
+    )
+    funnel_class = forms.ChoiceField(
+        label=_("Funnel class"),
+        choices=[("", _("Leave as it is")), *FunnelClass.choices],
+        required=False,
+    )
+    origin_class = forms.ChoiceField(
+        label=_("Origin class"),
+        choices=[("", _("Leave as it is")), *OriginClass.choices],
+        required=False,
+    )
+    reason = forms.CharField(label=_("Why (optional)"), max_length=255, required=False)
 
 
 class PostponeForm(VersionedForm):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/convert/", views.lead_convert_view, name="convert"),
     path("<int:pk>/reject/", views.lead_reject, name="reject"),
     path("<int:pk>/postpone/", views.lead_postpone, name="postpone"),
+    path("<int:pk>/qualify/", views.lead_qualify, name="qualify"),
     path("<int:pk>/reopen/", views.lead_reopen, name="reopen"),
 ]

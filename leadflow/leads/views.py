@@ -26,6 +26,7 @@ from leadflow.leads.forms import (
     LeadEditForm,
     LeadFilterForm,
     PostponeForm,
+    QualifyForm,
     RejectForm,
 )
 from leadflow.leads.models import Lead, LeadStatus
@@ -290,6 +291,38 @@ def lead_reject(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             submit_label=_("Reject the lead"),
             danger=True,
             confirm=_("Reject this lead?"),
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_qualify(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    user = request.user
+    lead = get_for_change(selectors.lead_get, user=user, pk=pk)
+    form = QualifyForm(request.POST or None, initial={"version": lead.version})
+
+    def perform(data: dict[str, Any]) -> HttpResponse:
+        services.lead_qualify(
+            actor=user,
+            lead=lead,
+            temperature=data["temperature"],
+            funnel_class=data["funnel_class"],
+            origin_class=data["origin_class"],
+            reason=data["reason"],
+            version=data["version"],
+        )
+        messages.success(request, _("The lead's classification is saved."))
+        return redirect(_card_url(lead))
+
+    return run_form_action(
+        request,
+        form=form,
+        perform=perform,
+        context=_action_context(
+            lead,
+            title=_("Qualify %(lead)s") % {"lead": lead},
+            submit_label=_("Save"),
         ),
     )
 

@@ -12,7 +12,7 @@ from leadflow.accounts.models import User
 from leadflow.activities.models import Activity
 from leadflow.factories import make_lead
 from leadflow.leads.models import Lead, LeadStatus
-from leadflow.leads.services import lead_reject, lead_update
+from leadflow.leads.services import lead_assign, lead_reject, lead_update
 from leadflow.sales.models import Deal
 
 pytestmark = pytest.mark.django_db
@@ -401,3 +401,39 @@ def test_reopening_an_open_lead_is_refused_politely(client: Client, rhys: User) 
     response = signed_in(client, rhys).post(f"/leads/{lead.pk}/reopen/", {"version": 1})
     assert response.status_code == 400
     assert "Only rejected or postponed leads can be reopened." in text(response)
+
+
+def test_qualifying_from_the_card_sets_a_sticky_temperature(client: Client, rhys: User) -> None:
+    lead = lead_assign(actor=None, lead=make_lead(), owner=rhys)
+    client = signed_in(client, rhys)
+    assert "Qualify" in text(client.get(f"/leads/{lead.pk}/"))
+
+    refused = client.post(
+        f"/leads/{lead.pk}/qualify/", {"version": lead.version, "temperature": "tepid"}
+    )
+    response = client.post(
+        f"/leads/{lead.pk}/qualify/",
+        {
+            "version": lead.version,
+            "temperature": "hot",
+            "funnel_class": "sql",
+            "reason": "Wants a quote",
+        },
+    )
+
+    assert refused.status_code == 400
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.temperature, lead.funnel_class, lead.temperature_overridden) == (
+        "hot",
+        "sql",
+        True,
+    )
+
+
+def test_another_teams_lead_cannot_be_qualified(client: Client, rhys: User, sam: User) -> None:
+    lead = lead_assign(actor=None, lead=make_lead(), owner=sam)
+    response = signed_in(client, sam).get(f"/leads/{lead.pk}/qualify/")
+    assert response.status_code == 200
+    other = lead_assign(actor=None, lead=make_lead(), owner=rhys)
+    assert signed_in(client, sam).get(f"/leads/{other.pk}/qualify/").status_code == 404
