@@ -12,6 +12,7 @@ from pydantic import Field
 from leadflow.activities.models import ActivityKind
 from leadflow.core.schemas import (
     InputSchema,
+    OwnedOut,
     QuerySchema,
     RecordId,
     RecordRef,
@@ -23,7 +24,7 @@ from leadflow.core.schemas import (
 KINDS = ", ".join(ActivityKind.values)
 
 
-class ActivityOut(Schema):
+class ActivityOut(OwnedOut):
     id: int
     kind: str
     subject: str
@@ -52,14 +53,6 @@ class ActivityOut(Schema):
     @staticmethod
     def resolve_deal(obj: Any) -> int | None:
         return obj.deal_id
-
-    @staticmethod
-    def resolve_owner(obj: Any) -> int | None:
-        return obj.owner_id
-
-    @staticmethod
-    def resolve_team(obj: Any) -> int | None:
-        return obj.team_id
 
     @staticmethod
     def resolve_created_by(obj: Any) -> int | None:

@@ -103,6 +103,18 @@ class InputSchema(Schema):
         return plain_text(value)
 
 
+class OwnedOut(Schema):
+    """Resolvers for the owner and team ids every owned record ends with."""
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> int | None:
+        return obj.owner_id
+
+    @staticmethod
+    def resolve_team(obj: Any) -> int | None:
+        return obj.team_id
+
+
 class ErrorOut(Schema):
     detail: str
 

@@ -10,10 +10,18 @@ from django.conf import settings
 from ninja import Schema
 from pydantic import Field, StrictBool
 
-from leadflow.core.schemas import Day, InputSchema, QuerySchema, RecordRef, Version, Versioned
+from leadflow.core.schemas import (
+    Day,
+    InputSchema,
+    OwnedOut,
+    QuerySchema,
+    RecordRef,
+    Version,
+    Versioned,
+)
 
 
-class LeadOut(Schema):
+class LeadOut(OwnedOut):
     id: int
     first_name: str
     last_name: str
@@ -56,14 +64,6 @@ class LeadOut(Schema):
     @staticmethod
     def resolve_campaign(obj: Any) -> str | None:
         return obj.campaign.slug if obj.campaign_id else None
-
-    @staticmethod
-    def resolve_owner(obj: Any) -> int | None:
-        return obj.owner_id
-
-    @staticmethod
-    def resolve_team(obj: Any) -> int | None:
-        return obj.team_id
 
 
 class LeadPage(Schema):

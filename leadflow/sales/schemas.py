@@ -14,6 +14,7 @@ from leadflow.core.permissions import can_see_deal_amount
 from leadflow.core.schemas import (
     Day,
     InputSchema,
+    OwnedOut,
     QuerySchema,
     RecordId,
     RecordRef,
@@ -26,18 +27,6 @@ Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 PageLimit = Annotated[int, Field(ge=1, le=settings.LEADFLOW_API_MAX_PAGE_SIZE)]
 OWNER_FILTER = "A user id, “me” or “none” (unassigned)."
 CURSOR = "next_cursor or previous_cursor of a page."
-
-
-class OwnedOut(Schema):
-    """Resolvers for the owner and team ids every owned record ends with."""
-
-    @staticmethod
-    def resolve_owner(obj: Any) -> int | None:
-        return obj.owner_id
-
-    @staticmethod
-    def resolve_team(obj: Any) -> int | None:
-        return obj.team_id
 
 
 # --- Companies ------------------------------------------------------------------
