@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "leadflow.sales",
     "leadflow.activities",
     "leadflow.identity",
+    "leadflow.scoring",
+    "leadflow.routing",
     "leadflow.web",
 ]
 

@@ -40,6 +40,13 @@ class FunnelClass(models.TextChoices):
     SQL = "sql", _("Sales-qualified")
 
 
+class Outcome(models.TextChoices):
+    """How a closed lead ended, for training the score on history."""
+
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
 class PurchaseTimeframe(models.TextChoices):
     """When the person says they will buy. Blank means they did not say."""
 
@@ -118,6 +125,13 @@ class Lead(OwnedModel):
         _("score"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
     predicted_probability = models.FloatField(_("predicted probability"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=4,
+        choices=Outcome.choices,
+        blank=True,
+        help_text=_("Won or lost, for closed history (imported, or from the lead's deal)."),
+    )
 
     rejection_reason = models.CharField(_("rejection reason"), max_length=255, blank=True)
     postponed_until = models.DateField(_("postponed until"), null=True, blank=True)

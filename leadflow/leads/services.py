@@ -25,6 +25,8 @@ from leadflow.identity.normalise import normalise_email, normalise_phone
 from leadflow.intake.models import OriginClass
 from leadflow.leads.models import FunnelClass, Lead, LeadStatus, PurchaseTimeframe, Temperature
 from leadflow.leads.qualification import temperature_for_timeframe
+from leadflow.routing.services import lead_route
+from leadflow.scoring.services import lead_score_refresh
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import Team, User
@@ -144,7 +146,8 @@ def lead_create(
     if owner is not None:
         event_record(kind=EventKind.OWNER_CHANGED, actor=actor, lead=lead, to_value=owner.pk)
     audit_record(actor=actor, action="lead.create", obj=lead, after=snapshot(lead))
-    return lead
+    lead = lead_score_refresh(lead=lead)
+    return lead_route(lead=lead, actor=actor)
 
 
 @transaction.atomic
@@ -190,7 +193,7 @@ def lead_update(
         )
     event_record(kind=EventKind.UPDATED, actor=actor, lead=lead, data={"fields": sorted(new)})
     audit_record(actor=actor, action="lead.update", obj=lead, before=old, after=new)
-    return lead
+    return lead_score_refresh(lead=lead)
 
 
 def can_assign(actor: User | None, owner: User | None) -> bool:
