@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import time
 from collections.abc import Callable
@@ -20,6 +21,22 @@ from leadflow.core.bench.harness import (
 )
 
 DEMO_PASSWORD = "demo"
+HELP = "Lead list page and list endpoint latency (median, p95)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200, help="Timed requests per scenario.")
+    parser.add_argument("--fresh", action="store_true", help="Re-seed the benchmark database.")
+
+
+def main(options: argparse.Namespace, say: Callable[[str], None]) -> None:
+    timings = run(leads=options.leads, requests=options.requests, fresh=options.fresh, say=say)
+    say(f"Lead list latency at {options.leads:,} leads (SQLite, 1 server worker, loopback HTTP):")
+    for timing in timings:
+        say(timing.line())
+    worst = max(timings, key=lambda t: t.p95_ms)
+    say(f"worst p95: {worst.p95_ms:.1f} ms ({worst.name.strip()})")
 
 
 def _lead_count(database: str) -> int:

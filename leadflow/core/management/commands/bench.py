@@ -1,10 +1,29 @@
 from __future__ import annotations
 
+import argparse
+import importlib
 from typing import Any
 
 from django.core.management.base import CommandParser
 
 from leadflow.core.management.base import LeadflowCommand
+
+# ``leadflow bench NAME``: each module defines ``HELP``, ``add_arguments(parser)``
+# and ``main(options, say)``, which prints its figures through ``say``.
+BENCHMARKS = {
+    "list": "leadflow.core.bench.list_latency",
+    "intake": "leadflow.intake.bench",
+    "dedupe": "leadflow.identity.bench",
+    "scoring": "leadflow.scoring.bench",
+    "routing": "leadflow.routing.bench",
+}
+
+
+def _load(name: str) -> Any:
+    try:
+        return importlib.import_module(BENCHMARKS[name])
+    except ModuleNotFoundError:
+        return None
 
 
 class Command(LeadflowCommand):
@@ -12,29 +31,10 @@ class Command(LeadflowCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="benchmark", required=True)
-        listing = sub.add_parser(
-            "list", help="Lead list page and list endpoint latency (median, p95)."
-        )
-        listing.add_argument("--leads", type=int, default=100_000)
-        listing.add_argument(
-            "--requests", type=int, default=200, help="Timed requests per scenario."
-        )
-        listing.add_argument("--fresh", action="store_true", help="Re-seed the benchmark database.")
+        for name in BENCHMARKS:
+            module = _load(name)
+            if module is not None:
+                module.add_arguments(sub.add_parser(name, help=module.HELP))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["benchmark"] == "list":
-            from leadflow.core.bench import list_latency
-
-            timings = list_latency.run(
-                leads=options["leads"],
-                requests=options["requests"],
-                fresh=options["fresh"],
-                say=self.stdout.write,
-            )
-            self.stdout.write(
-                f"Lead list latency at {options['leads']:,} leads (SQLite, 1 server worker, loopback HTTP):"
-            )
-            for timing in timings:
-                self.stdout.write(timing.line())
-            worst = max(timings, key=lambda t: t.p95_ms)
-            self.stdout.write(f"worst p95: {worst.p95_ms:.1f} ms ({worst.name.strip()})")
+        _load(options["benchmark"]).main(argparse.Namespace(**options), self.stdout.write)
