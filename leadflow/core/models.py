@@ -75,6 +75,10 @@ class EventKind(models.TextChoices):
     POSTPONED = "postponed", _("Postponed")
     ACTIVITY_LOGGED = "activity_logged", _("Activity logged")
     MERGED = "merged", _("Merged")
+    UNMERGED = "unmerged", _("Unmerged")
+    INQUIRY_ATTACHED = "inquiry_attached", _("Inquiry attached")
+    ORIGIN_CLASS_CHANGED = "origin_class_changed", _("Origin class changed")
+    SLA_BREACHED = "sla_breached", _("First-response time breached")
 
 
 class Event(models.Model):
