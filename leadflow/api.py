@@ -45,6 +45,7 @@ from leadflow.accounts.services import token_authenticate
 from leadflow.activities.api import router as activities_router
 from leadflow.core.context import Interface, interface
 from leadflow.core.exceptions import ConflictError
+from leadflow.intake.api import router as inquiries_router
 from leadflow.leads.api import router as leads_router
 from leadflow.sales.api import companies_router, contacts_router, deals_router, pipelines_router
 
@@ -126,6 +127,7 @@ api.add_router("/companies", companies_router)
 api.add_router("/deals", deals_router)
 api.add_router("/activities", activities_router)
 api.add_router("/pipelines", pipelines_router)
+api.add_router("/inquiries", inquiries_router)
 
 
 # --- Errors ---------------------------------------------------------------------
@@ -135,16 +137,21 @@ def _source(request: HttpRequest) -> str:
     return "query" if request.method in ("GET", "HEAD", "DELETE") else "body"
 
 
-@api.exception_handler(ValidationError)
-def _refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    source = _source(request)
+def validation_issues(exc: ValidationError, *loc_prefix: str | int) -> list[dict[str, Any]]:
+    """A Django ValidationError as the API's 422 ``detail`` list."""
     issues: list[dict[str, Any]] = []
     fields = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
     for field, errors in fields.items():
-        loc = [source] if field == NON_FIELD_ERRORS else [source, field]
+        loc = list(loc_prefix) if field == NON_FIELD_ERRORS else [*loc_prefix, field]
         for error in errors:
             for message in error.messages:
                 issues.append({"type": error.code or "invalid", "loc": loc, "msg": message})
+    return issues
+
+
+@api.exception_handler(ValidationError)
+def _refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    issues = validation_issues(exc, _source(request))
     return api.create_response(request, {"detail": issues}, status=422)
 
 

@@ -293,3 +293,21 @@ LOGGING = {
 LEADFLOW_CURRENCY = os.environ.get("LEADFLOW_CURRENCY", "EUR")
 # A purchase expected within this many days makes a lead warm (now is hot).
 LEADFLOW_WARM_WITHIN_DAYS = int(os.environ.get("LEADFLOW_WARM_WITHIN_DAYS", "60"))
+
+# Identity resolution (leadflow/identity/matching.py): confidence thresholds.
+# Certain → the inquiry is attached and the owner told; probable → attached and
+# flagged for review; possible → a new lead, and the pair goes to the review queue.
+LEADFLOW_MATCH_CERTAIN = float(os.environ.get("LEADFLOW_MATCH_CERTAIN", "0.98"))
+LEADFLOW_MATCH_PROBABLE = float(os.environ.get("LEADFLOW_MATCH_PROBABLE", "0.9"))
+LEADFLOW_MATCH_POSSIBLE = float(os.environ.get("LEADFLOW_MATCH_POSSIBLE", "0.6"))
+# Custom attributes that identify a person (such as a date of birth), compared
+# and used as blocking keys when both records have them. Comma-separated.
+LEADFLOW_MATCH_IDENTITY_ATTRIBUTES = [
+    name.strip()
+    for name in os.environ.get("LEADFLOW_MATCH_IDENTITY_ATTRIBUTES", "date_of_birth").split(",")
+    if name.strip()
+]
+# The same submission again within this many seconds is the same inquiry (double clicks).
+LEADFLOW_DOUBLE_SUBMIT_SECONDS = int(os.environ.get("LEADFLOW_DOUBLE_SUBMIT_SECONDS", "600"))
+# E-mail (as well as tell in the app) the owner when a known person gets in touch again.
+LEADFLOW_EMAIL_OWNER_ON_REPEAT = os.environ.get("LEADFLOW_EMAIL_OWNER_ON_REPEAT", "1") == "1"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -80,3 +81,124 @@ class Campaign(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InquiryOutcome(models.TextChoices):
+    CREATED = "created", _("New lead")
+    ATTACHED = "attached", _("Attached to a known person")
+    INTEREST = "interest", _("Anonymous interest")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Inquiry(models.Model):
+    """One inbound touch from any channel, kept as it arrived.
+
+    Written once by ``intake.services.inquiry_submit`` with its outcome; only
+    the links to the person's cards change later (a merge moves them to the
+    surviving lead).
+    """
+
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="inquiries"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inquiries",
+    )
+    payload = models.JSONField(_("as received"), default=dict)
+    fields = models.JSONField(_("person fields"), default=dict, blank=True)
+    custom = models.JSONField(_("custom attributes"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    utm = models.JSONField(_("UTM parameters"), default=dict, blank=True)
+    referrer_url = models.CharField(_("referring page"), max_length=500, blank=True)
+    consent_text = models.TextField(_("consent text shown"), blank=True)
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, db_index=True)
+    source_ip = models.GenericIPAddressField(_("sender IP address"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    outcome = models.CharField(_("outcome"), max_length=10, choices=InquiryOutcome.choices)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    lead = models.ForeignKey(
+        "leads.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inquiries",
+    )
+    contact = models.ForeignKey(
+        "sales.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inquiries",
+    )
+    interest = models.ForeignKey(
+        "leads.Interest",
+        verbose_name=_("interest"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inquiries",
+    )
+    referred_by = models.ForeignKey(
+        "sales.Contact",
+        verbose_name=_("referred by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+    )
+    match_confidence = models.FloatField(_("match confidence"), null=True, blank=True)
+    match_explanation = models.JSONField(_("fields matched"), default=dict, blank=True)
+    needs_review = models.BooleanField(
+        _("needs review"),
+        default=False,
+        help_text=_("Attached on a probable (not certain) match: someone should confirm."),
+    )
+
+    class Meta:
+        verbose_name = _("inquiry")
+        verbose_name_plural = _("inquiries")
+        indexes = [
+            models.Index(fields=["channel", "received_at"], name="inquiry_channel_time"),
+            models.Index(fields=["outcome", "received_at"], name="inquiry_outcome_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.received_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request carrying an ``Idempotency-Key``, replayed for retries."""
+
+    key = models.CharField(_("key"), max_length=255)
+    scope = models.CharField(_("scope"), max_length=100, help_text=_("Who sent it."))
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    response = models.JSONField(_("response"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

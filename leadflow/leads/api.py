@@ -25,7 +25,7 @@ from leadflow.core.schemas import (
     RecordId,
     Versioned,
 )
-from leadflow.intake.models import Campaign, Channel
+from leadflow.intake.selectors import campaign_by_slug, channel_by_slug
 from leadflow.leads import selectors, services
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import (
@@ -45,24 +45,6 @@ from leadflow.sales.models import Pipeline
 from leadflow.sales.services import lead_convert
 
 router = Router(tags=["leads"])
-
-
-def _channel(slug: str) -> Channel:
-    channel = Channel.objects.filter(slug=slug, is_active=True).first()
-    if channel is None:
-        raise ValidationError(
-            {"channel": _("There is no active channel “%(slug)s”.") % {"slug": slug}}
-        )
-    return channel
-
-
-def _campaign(slug: str | None) -> Campaign | None:
-    if slug is None or slug == "":
-        return None
-    campaign = Campaign.objects.filter(slug=slug).first()
-    if campaign is None:
-        raise ValidationError({"campaign": _("There is no campaign “%(slug)s”.") % {"slug": slug}})
-    return campaign
 
 
 def _change(request: HttpRequest, lead_id: int) -> tuple[User, Lead]:
@@ -97,8 +79,8 @@ def lead_create(request: HttpRequest, payload: LeadCreate) -> Status[Lead]:
     fields = payload.model_dump(exclude_unset=True, exclude={"channel", "campaign", "custom"})
     lead = services.lead_create(
         actor=user,
-        channel=_channel(payload.channel),
-        campaign=_campaign(payload.campaign),
+        channel=channel_by_slug(payload.channel),
+        campaign=campaign_by_slug(payload.campaign),
         custom=payload.custom,
         owner=user if user.is_sales_rep else None,
         **fields,
@@ -116,7 +98,7 @@ def lead_update(request: HttpRequest, lead_id: RecordId, payload: LeadUpdate) ->
     user, lead = _change(request, lead_id)
     fields = payload.model_dump(exclude_unset=True, exclude={"version", "campaign", "custom"})
     if "campaign" in payload.model_fields_set:
-        fields["campaign"] = _campaign(payload.campaign)
+        fields["campaign"] = campaign_by_slug(payload.campaign)
     if "custom" in payload.model_fields_set:
         fields["custom"] = payload.custom or {}
     return services.lead_update(actor=user, lead=lead, version=payload.version, **fields)

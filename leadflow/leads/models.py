@@ -133,6 +133,16 @@ class Lead(OwnedModel):
         help_text=_("Won or lost, for closed history (imported, or from the lead's deal)."),
     )
 
+    referred_by = models.ForeignKey(
+        "sales.Contact",
+        verbose_name=_("referred by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referred_leads",
+        help_text=_("The customer who recommended this person."),
+    )
+
     rejection_reason = models.CharField(_("rejection reason"), max_length=255, blank=True)
     postponed_until = models.DateField(_("postponed until"), null=True, blank=True)
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)

@@ -22,6 +22,7 @@ from leadflow.core.services import (
     snapshot,
 )
 from leadflow.identity.normalise import normalise_email, normalise_phone
+from leadflow.identity.services import KEY_FIELDS, match_keys_refresh
 from leadflow.intake.models import OriginClass
 from leadflow.leads.models import FunnelClass, Lead, LeadStatus, PurchaseTimeframe, Temperature
 from leadflow.leads.qualification import temperature_for_timeframe
@@ -31,6 +32,7 @@ from leadflow.scoring.services import lead_score_refresh
 if TYPE_CHECKING:
     from leadflow.accounts.models import Team, User
     from leadflow.intake.models import Campaign, Channel
+    from leadflow.sales.models import Contact
 
 # The person fields a lead is created and edited with; the same names in the
 # API, the import mapping and CSV headers.
@@ -121,13 +123,16 @@ def lead_create(
     team: Team | None = None,
     custom: dict[str, Any] | None = None,
     origin_class: str = "",
+    referred_by: Contact | None = None,
     **fields: Any,
 ) -> Lead:
     """Create a lead from person fields; the channel is mandatory.
 
-    Temperature follows the purchase timeframe and origin class the channel,
-    unless given.
+    Temperature follows the purchase timeframe and origin class the channel
+    (a referral makes it seed), unless given.
     """
+    if referred_by is not None and not origin_class:
+        origin_class = OriginClass.SEED
     cleaned = lead_clean_fields(fields, region=channel.default_region)
     lead_check_reachable(cleaned)
     lead = Lead(
@@ -136,6 +141,7 @@ def lead_create(
         owner=owner,
         team=_team_for(owner, team),
         custom=custom or {},
+        referred_by=referred_by,
         origin_class=origin_class or channel.origin_class,
         temperature=temperature_for_timeframe(cleaned.get("purchase_timeframe", "")),
         **cleaned,
@@ -146,6 +152,7 @@ def lead_create(
     if owner is not None:
         event_record(kind=EventKind.OWNER_CHANGED, actor=actor, lead=lead, to_value=owner.pk)
     audit_record(actor=actor, action="lead.create", obj=lead, after=snapshot(lead))
+    match_keys_refresh(lead=lead)
     lead = lead_score_refresh(lead=lead)
     return lead_route(lead=lead, actor=actor)
 
@@ -193,6 +200,8 @@ def lead_update(
         )
     event_record(kind=EventKind.UPDATED, actor=actor, lead=lead, data={"fields": sorted(new)})
     audit_record(actor=actor, action="lead.update", obj=lead, before=old, after=new)
+    if new.keys() & {*KEY_FIELDS, "custom"}:
+        match_keys_refresh(lead=lead)
     return lead_score_refresh(lead=lead)
 
 

@@ -24,6 +24,7 @@ from leadflow.core.services import (
     snapshot,
 )
 from leadflow.identity.normalise import normalise_company_name, normalise_email, normalise_phone
+from leadflow.identity.services import match_keys_refresh
 from leadflow.leads.models import Lead, LeadStatus
 from leadflow.leads.services import can_assign
 from leadflow.sales.models import (
@@ -176,6 +177,7 @@ def contact_create(
     contact.save()
     event_record(kind=EventKind.CREATED, actor=actor, contact=contact)
     audit_record(actor=actor, action="contact.create", obj=contact, after=snapshot(contact))
+    match_keys_refresh(contact=contact)
     return contact
 
 
@@ -198,6 +200,7 @@ def contact_update(
         contact.custom = custom
     _check_contact_reachable(contact)
     _record_update(actor, contact, before, "contact.update", contact=contact)
+    match_keys_refresh(contact=contact)
     return contact
 
 

@@ -4,15 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_event_subjects'),
+        ("core", "0002_event_subjects"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('status_changed', 'Status changed'), ('owner_changed', 'Owner changed'), ('stage_changed', 'Stage changed'), ('score_changed', 'Score changed'), ('temperature_changed', 'Temperature changed'), ('funnel_class_changed', 'Funnel class changed'), ('converted', 'Converted'), ('won', 'Won'), ('lost', 'Lost'), ('rejected', 'Rejected'), ('postponed', 'Postponed'), ('activity_logged', 'Activity logged'), ('merged', 'Merged'), ('unmerged', 'Unmerged'), ('inquiry_attached', 'Inquiry attached'), ('origin_class_changed', 'Origin class changed'), ('sla_breached', 'First-response time breached')], max_length=32, verbose_name='kind'),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("updated", "Updated"),
+                    ("status_changed", "Status changed"),
+                    ("owner_changed", "Owner changed"),
+                    ("stage_changed", "Stage changed"),
+                    ("score_changed", "Score changed"),
+                    ("temperature_changed", "Temperature changed"),
+                    ("funnel_class_changed", "Funnel class changed"),
+                    ("converted", "Converted"),
+                    ("won", "Won"),
+                    ("lost", "Lost"),
+                    ("rejected", "Rejected"),
+                    ("postponed", "Postponed"),
+                    ("activity_logged", "Activity logged"),
+                    ("merged", "Merged"),
+                    ("unmerged", "Unmerged"),
+                    ("inquiry_attached", "Inquiry attached"),
+                    ("origin_class_changed", "Origin class changed"),
+                    ("sla_breached", "First-response time breached"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
     ]

@@ -1,0 +1,290 @@
+"""Intake: every channel's inquiries come through ``inquiry_submit``.
+
+One door for every channel (API, web forms, e-mail, phone, webhooks,
+referrals, imports) so that validation, spam rules, identity resolution,
+events and notifications happen once, the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadflow.core.models import EventKind
+from leadflow.core.services import event_record
+from leadflow.identity.matching import Match, MatchLevel, blocking_keys, person_from
+from leadflow.identity.selectors import match_candidates
+from leadflow.identity.services import duplicate_pair_record, identity_lock
+from leadflow.intake.models import Inquiry, InquiryOutcome
+from leadflow.leads.models import Interest, Lead, LeadStatus
+from leadflow.leads.services import (
+    PERSON_FIELDS,
+    lead_check_reachable,
+    lead_clean_fields,
+    lead_create,
+    lead_update,
+)
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
+    from leadflow.intake.models import Campaign, Channel
+    from leadflow.sales.models import Contact
+
+_LINK = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+MAX_LINKS_IN_MESSAGE = 3
+
+
+def spam_reason(fields: Mapping[str, str], message: str) -> str:
+    """Why an inquiry is obviously spam, or "" — only rules that do not catch real people."""
+    for name in ("first_name", "last_name", "company_name", "job_title"):
+        if _LINK.search(fields.get(name, "")):
+            return _("A web address in the %(field)s field.") % {"field": name}
+    if len(_LINK.findall(message)) > MAX_LINKS_IN_MESSAGE:
+        return _("More than %(count)d web addresses in the message.") % {
+            "count": MAX_LINKS_IN_MESSAGE
+        }
+    if any(_CONTROL.search(value) for value in (*fields.values(), message)):
+        return _("Control characters in the text.")
+    return ""
+
+
+def inquiry_fingerprint(
+    channel: Channel, fields: Mapping[str, str], custom: Mapping[str, Any], message: str
+) -> str:
+    """Equal for the same submission through the same channel (a double click, a retry)."""
+    content = json.dumps(
+        [channel.pk, sorted(fields.items()), sorted(custom.items()), message.strip()],
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _interest_name(fields: Mapping[str, str]) -> str:
+    return " ".join(part for part in (fields.get("first_name"), fields.get("last_name")) if part)
+
+
+@transaction.atomic
+def inquiry_submit(
+    *,
+    actor: User | None,
+    channel: Channel,
+    fields: Mapping[str, Any],
+    campaign: Campaign | None = None,
+    custom: Mapping[str, Any] | None = None,
+    message: str = "",
+    utm: Mapping[str, str] | None = None,
+    referrer_url: str = "",
+    consent_text: str = "",
+    referred_by: Contact | None = None,
+    payload: Mapping[str, Any] | None = None,
+    source_ip: str | None = None,
+    received_at: datetime.datetime | None = None,
+    double_submit_seconds: int | None = None,
+) -> Inquiry:
+    """Record one inbound touch and decide its outcome: created, attached, interest or rejected.
+
+    - Fields that cannot be right (an impossible phone number, a broken
+      e-mail address, an unknown field) raise ValidationError and nothing is
+      stored: the sender can correct them.
+    - Obvious spam is stored as ``rejected`` with the reason.
+    - Without a named person and a way to reach them it is ``interest``.
+    - A certain match with a known lead or contact attaches the inquiry to
+      them and tells their owner; a probable match does the same but flags
+      it for review; otherwise a new lead is created (``created``), and a
+      possible match puts the two leads in the possible-duplicates queue.
+    - The same submission again within ``double_submit_seconds`` (default
+      ``LEADFLOW_DOUBLE_SUBMIT_SECONDS``) returns the first inquiry instead
+      of recording another; check ``inquiry.repeated``.
+    """
+    now = received_at or timezone.now()
+    custom = dict(custom or {})
+    person_fields = {name: value for name, value in fields.items() if value not in (None, "")}
+    cleaned = lead_clean_fields(person_fields, region=channel.default_region)
+    cleaned = {name: value for name, value in cleaned.items() if value}
+    fingerprint = inquiry_fingerprint(channel, cleaned, custom, message)
+    person = person_from(cleaned, custom)
+    identity_lock({f"f:{fingerprint}", *blocking_keys(person)})
+
+    window = settings.LEADFLOW_DOUBLE_SUBMIT_SECONDS
+    if double_submit_seconds is not None:
+        window = double_submit_seconds
+    if window:
+        earlier = (
+            Inquiry.objects.filter(
+                fingerprint=fingerprint,
+                received_at__gte=now - datetime.timedelta(seconds=window),
+                received_at__lte=now,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if earlier is not None:
+            earlier.repeated = True  # type: ignore[attr-defined]
+            return earlier
+
+    inquiry = Inquiry(
+        received_at=now,
+        channel=channel,
+        campaign=campaign,
+        payload=dict(payload) if payload is not None else {"fields": dict(fields)},
+        fields=cleaned,
+        custom=custom,
+        message=message,
+        utm=dict(utm or {}),
+        referrer_url=referrer_url[:500],
+        consent_text=consent_text,
+        consent_at=now if consent_text else None,
+        fingerprint=fingerprint,
+        source_ip=source_ip,
+        submitted_by=actor if actor is not None and actor.is_authenticated else None,
+        referred_by=referred_by,
+    )
+    inquiry.repeated = False  # type: ignore[attr-defined]
+
+    reason = spam_reason(cleaned, message)
+    if reason:
+        inquiry.outcome = InquiryOutcome.REJECTED
+        inquiry.reason = reason
+        inquiry.save()
+        return inquiry
+
+    try:
+        lead_check_reachable(cleaned)
+    except ValidationError:
+        inquiry.outcome = InquiryOutcome.INTEREST
+        inquiry.interest = Interest.objects.create(
+            channel=channel,
+            campaign=campaign,
+            name=_interest_name(cleaned),
+            company_name=cleaned.get("company_name", ""),
+            email=cleaned.get("email", ""),
+            phone=cleaned.get("phone", ""),
+            message=message,
+        )
+        inquiry.save()
+        return inquiry
+
+    matches = match_candidates(person)
+    best = matches[0] if matches else None
+    if best is not None and best.level in (MatchLevel.CERTAIN, MatchLevel.PROBABLE):
+        _attach(inquiry, best, actor=actor, fields=cleaned, custom=custom)
+        return inquiry
+
+    lead = lead_create(
+        actor=actor,
+        channel=channel,
+        campaign=campaign,
+        custom=custom,
+        referred_by=referred_by,
+        **{name: value for name, value in cleaned.items() if name in PERSON_FIELDS},
+    )
+    inquiry.outcome = InquiryOutcome.CREATED
+    inquiry.lead = lead
+    inquiry.save()
+    for match in matches:
+        if match.lead_id is not None:
+            duplicate_pair_record(
+                lead_a=Lead(pk=match.lead_id),
+                lead_b=lead,
+                confidence=match.confidence,
+                explanation=match.explanation,
+            )
+    return inquiry
+
+
+def _attach(
+    inquiry: Inquiry,
+    match: Match,
+    *,
+    actor: User | None,
+    fields: Mapping[str, str],
+    custom: Mapping[str, Any],
+) -> None:
+    """Attach an inquiry to the lead or contact it matched; fill gaps; tell the owner."""
+    from leadflow.activities.services import notification_send
+    from leadflow.sales.models import Contact
+
+    inquiry.outcome = InquiryOutcome.ATTACHED
+    inquiry.match_confidence = match.confidence
+    inquiry.match_explanation = match.explanation
+    inquiry.needs_review = match.level != MatchLevel.CERTAIN
+    lead = Lead.objects.filter(pk=match.lead_id).first() if match.lead_id else None
+    contact = Contact.objects.filter(pk=match.contact_id).first() if match.contact_id else None
+    if lead is not None and lead.status == LeadStatus.CONVERTED and lead.contact_id:
+        # A converted lead's person is a customer now: the contact card is theirs.
+        contact = lead.contact
+    inquiry.lead = lead
+    inquiry.contact = contact
+    inquiry.save()
+
+    data = {
+        "inquiry": inquiry.pk,
+        "channel": inquiry.channel.slug,
+        "confidence": match.confidence,
+        "matched_on": sorted(
+            name for name, item in match.explanation.items() if item["weight"] > 0
+        ),
+        "needs_review": inquiry.needs_review,
+    }
+    if contact is not None:
+        event_record(kind=EventKind.INQUIRY_ATTACHED, actor=actor, contact=contact, data=data)
+        owner = contact.owner
+        url = reverse("sales:contact_detail", args=[contact.pk])
+        text = _("%(name)s, a customer, got in touch again through %(channel)s.")
+        name = str(contact)
+    else:
+        assert lead is not None
+        event_record(kind=EventKind.INQUIRY_ATTACHED, actor=actor, lead=lead, data=data)
+        _lead_fill_gaps(lead, actor=actor, fields=fields, custom=custom)
+        owner = lead.owner
+        url = reverse("leads:detail", args=[lead.pk])
+        text = _("%(name)s got in touch again through %(channel)s.")
+        name = str(lead)
+    if owner is not None and owner.is_active:
+        notification_send(
+            user=owner,
+            text=text % {"name": name, "channel": inquiry.channel.name},
+            url=url,
+            email=settings.LEADFLOW_EMAIL_OWNER_ON_REPEAT,
+        )
+
+
+def _lead_fill_gaps(
+    lead: Lead, *, actor: User | None, fields: Mapping[str, str], custom: Mapping[str, Any]
+) -> None:
+    """What the person told us this time fills what the card lacks; nothing known is overwritten.
+
+    A newly stated purchase timeframe is the exception: it is the latest word
+    on when they will buy, so it replaces the old one (and the temperature
+    follows, unless a person set it).
+    """
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in fields.items()
+        if name in PERSON_FIELDS and value and not getattr(lead, name)
+    }
+    timeframe = fields.get("purchase_timeframe")
+    if timeframe and timeframe != lead.purchase_timeframe:
+        changes["purchase_timeframe"] = timeframe
+    new_custom = {name: value for name, value in custom.items() if name not in lead.custom}
+    if changes or new_custom:
+        lead_update(
+            actor=actor,
+            lead=lead,
+            version=None,
+            custom={**lead.custom, **new_custom} if new_custom else None,
+            **changes,
+        )
