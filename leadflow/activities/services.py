@@ -21,6 +21,7 @@ from leadflow.core.services import (
     snapshot,
 )
 from leadflow.leads.services import lead_mark_working
+from leadflow.scoring.services import lead_score_refresh
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -93,6 +94,8 @@ def activity_create(
     )
     if lead is not None and activity.is_done:
         lead_mark_working(actor=actor, lead=lead)
+        # Engagement changes the score and may warm the lead or qualify it.
+        lead_score_refresh(lead=lead)
     audit_record(actor=actor, action="activity.create", obj=activity, after=snapshot(activity))
     if owner is not None and actor is not None and owner.pk != actor.pk:
         notification_send(
@@ -137,6 +140,7 @@ def activity_complete(
     activity.save(update_fields=["done_at", "outcome", "version", "updated_at"])
     if activity.lead is not None:
         lead_mark_working(actor=actor, lead=activity.lead)
+        lead_score_refresh(lead=activity.lead)
     audit_record(
         actor=actor,
         action="activity.complete",

@@ -25,7 +25,7 @@ from leadflow.core.services import (
 )
 from leadflow.identity.normalise import normalise_company_name, normalise_email, normalise_phone
 from leadflow.identity.services import match_keys_refresh
-from leadflow.leads.models import Lead, LeadStatus
+from leadflow.leads.models import Lead, LeadStatus, Outcome
 from leadflow.leads.services import can_assign
 from leadflow.sales.models import (
     Company,
@@ -369,6 +369,8 @@ def deal_win(
     deal.closed_at = deal.stage_entered_at
     deal.version += 1
     deal.save()
+    # Closed history the predictive score learns from.
+    Lead.objects.filter(pk=deal.lead_id).update(outcome=Outcome.WON)
     event_record(
         kind=EventKind.WON,
         actor=actor,
@@ -402,6 +404,7 @@ def deal_lose(*, actor: User | None, deal: Deal, reason: str, version: int | Non
     deal.closed_at = deal.stage_entered_at
     deal.version += 1
     deal.save()
+    Lead.objects.filter(pk=deal.lead_id).update(outcome=Outcome.LOST)
     event_record(
         kind=EventKind.LOST,
         actor=actor,

@@ -100,7 +100,8 @@ def test_creating_a_lead_answers_201_with_exactly_the_documented_fields(
     assert body["campaign"] == "spring-fair"
     assert body["temperature"] == "hot"
     assert body["custom"] == {"fair_stand": "B12"}
-    assert (body["status"], body["score"], body["version"]) == ("new", 0, 1)
+    # The default scoring rules: buying now (30) and names a company (5).
+    assert (body["status"], body["score"], body["version"]) == ("new", 35, 1)
     assert Lead.objects.get(pk=body["id"]).external_id == "crm-7"
 
 
@@ -375,7 +376,8 @@ def test_the_list_filters_by_status_channel_campaign_temperature_and_text(
     assert ids(api.get("/leads", {"campaign": "spring-fair"})) == [fair.pk]
     assert ids(api.get("/leads", {"temperature": "hot"})) == [hot.pk]
     assert ids(api.get("/leads", {"q": "babbage"})) == [fair.pk]
-    assert ids(api.get("/leads", {"funnel_class": "sql"})) == []
+    # The default funnel rules make a hot lead sales-qualified.
+    assert ids(api.get("/leads", {"funnel_class": "sql"})) == [hot.pk]
 
 
 def test_the_list_filters_by_owner_me_none_or_an_id(harriet: User, rhys: User) -> None:
