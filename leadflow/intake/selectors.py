@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from leadflow.intake.models import Campaign, Channel
+from leadflow.intake.models import Campaign, Channel, Inquiry
+
+if TYPE_CHECKING:
+    from leadflow.leads.models import Lead
+    from leadflow.sales.models import Contact
 
 
 def channel_list(*, active_only: bool = True) -> list[Channel]:
@@ -34,3 +40,19 @@ def campaign_by_slug(slug: str | None) -> Campaign | None:
     if campaign is None:
         raise ValidationError({"campaign": _("There is no campaign “%(slug)s”.") % {"slug": slug}})
     return campaign
+
+
+# How many inquiries a card shows; the inbox has them all.
+CARD_INQUIRIES = 20
+
+
+def inquiries_for_card(
+    *, lead: Lead | None = None, contact: Contact | None = None
+) -> list[Inquiry]:
+    """The latest inquiries that reached one person's card, newest first.
+
+    The caller has already checked that the user may view the card.
+    """
+    subject = {"lead": lead} if lead is not None else {"contact": contact}
+    queryset = Inquiry.objects.filter(**subject).select_related("channel", "campaign")
+    return list(queryset.order_by("-received_at", "-pk")[:CARD_INQUIRIES])

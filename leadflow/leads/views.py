@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from leadflow.core.pagination import Page
+from leadflow.intake.selectors import inquiries_for_card
 from leadflow.leads import selectors, services
 from leadflow.leads.forms import (
     AssignForm,
@@ -103,6 +104,7 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "can_postpone": can_change and open_for_work,
         "can_reopen": can_change and lead.status in (LeadStatus.REJECTED, LeadStatus.POSTPONED),
         "timeline": timeline_entries(selectors.lead_timeline(lead=lead)),
+        "inquiries": inquiries_for_card(lead=lead),
         "reopen_form": VersionedForm(initial={"version": lead.version}),
     }
     return render(request, "leads/lead_detail.html", context)

@@ -22,6 +22,7 @@ from leadflow.activities.selectors import activity_list
 from leadflow.core.exceptions import ConflictError
 from leadflow.core.pagination import Page
 from leadflow.core.permissions import can_see_deal_amount
+from leadflow.intake.selectors import inquiries_for_card
 from leadflow.leads.selectors import lead_get
 from leadflow.sales import selectors
 from leadflow.sales.forms import LoseForm, MoveForm, SearchForm, WinForm
@@ -144,6 +145,7 @@ def contact_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "deals": _deal_rows(user, deals.items),
             "more_deals": deals.next_cursor is not None,
             "timeline": timeline_entries(history),
+            "inquiries": inquiries_for_card(contact=contact),
         },
     )
 

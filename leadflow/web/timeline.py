@@ -85,6 +85,16 @@ def _describe(event: Event, users: dict[int, User], stages: dict[int, str]) -> s
         old = _label(event.from_value, LeadStatus, DealStatus, Temperature)
         new = _label(event.to_value, LeadStatus, DealStatus, Temperature)
         return _("%(old)s → %(new)s") % {"old": old, "new": new} if old else new
+    if kind == EventKind.INQUIRY_ATTACHED:
+        matched = ", ".join(str(name).replace("_", " ") for name in data.get("matched_on", []))
+        text = _("through %(channel)s, matched on %(fields)s (confidence %(confidence)s)") % {
+            "channel": data.get("channel", ""),
+            "fields": matched or "—",
+            "confidence": data.get("confidence", ""),
+        }
+        if data.get("needs_review"):
+            text += " — " + _("please check it is the same person")
+        return text
     if kind == EventKind.SCORE_CHANGED:
         return _("%(old)s → %(new)s") % {"old": event.from_value, "new": event.to_value}
     return ""

@@ -211,3 +211,27 @@ def test_consent_is_stored_with_its_wording_and_time() -> None:
     inquiry = submit("web-form", consent_text="I agree to be contacted (v3).")
     assert inquiry.consent_text == "I agree to be contacted (v3)."
     assert inquiry.consent_at is not None
+
+
+def test_the_lead_card_shows_the_inquiries_that_reached_it(client, harriet) -> None:
+    first = submit("web-form", message="Do you ship to Wales?", utm={"utm_source": "news"})
+    submit("chat", fields={**AYSE, "phone": "+442079460000"}, message="Still waiting")
+    client.force_login(harriet)
+    page = client.get(f"/leads/{first.lead_id}/").content.decode()
+    assert "Do you ship to Wales?" in page
+    assert "Still waiting" in page
+    assert "utm_source=news" in page
+    assert "matched on e-mail" in page or "matched on email" in page
+
+
+def test_the_contact_card_shows_a_returning_customers_inquiry(client, sam) -> None:
+    contact = make_contact(
+        owner=sam, first_name="Gwen", last_name="Price", email="gwen@example.com"
+    )
+    submit(
+        fields={"first_name": "Gwen", "last_name": "Price", "email": "gwen@example.com"},
+        message="Need more licences",
+    )
+    client.force_login(sam)
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert "Need more licences" in page
