@@ -202,3 +202,91 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(TimeStampedModel):
+    """One file of leads being imported, with a checkpoint that moves one batch at a time.
+
+    Every batch commits its leads, inquiries, match keys, events, row results
+    and the new ``rows_done`` in one transaction, so after a crash the job
+    resumes at ``rows_done`` and nothing is half written
+    (``leadflow.intake.importing``).
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_path = models.CharField(_("stored file"), max_length=1000)
+    file_sha256 = models.CharField(_("file checksum"), max_length=64, db_index=True)
+    file_size = models.PositiveBigIntegerField(_("file size"), default=0)
+    mapping = models.JSONField(
+        _("column mapping"),
+        default=dict,
+        blank=True,
+        help_text=_("Column header → lead field; columns not named here become custom attributes."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    rows_estimated = models.PositiveIntegerField(_("rows expected"), null=True, blank=True)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    attached = models.PositiveIntegerField(_("attached"), default=0)
+    interest = models.PositiveIntegerField(_("interest"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ImportBatch(models.Model):
+    """The row results of one committed batch of an import, as lines of the results file."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="batches")
+    first_row = models.PositiveIntegerField(_("first row"))
+    last_row = models.PositiveIntegerField(_("last row"))
+    results = models.TextField(_("row results (CSV lines)"))
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "first_row"], name="importbatch_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: rows {self.first_row}–{self.last_row}"
