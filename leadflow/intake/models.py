@@ -290,3 +290,116 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}: rows {self.first_row}–{self.last_row}"
+
+
+class WebForm(TimeStampedModel):
+    """A public form served at ``/f/<slug>/``, set up by marketing, embeddable in any site.
+
+    ``fields`` lists the person fields it asks for, in order, as
+    ``{"name": "email", "required": true}`` (``message`` is allowed too).
+    Changing the consent wording makes a new version; every version stays in
+    ``consent_versions`` so an inquiry can store the exact text its sender saw.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    fields = models.JSONField(_("fields offered"), default=list, blank=True)
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="web_forms"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="web_forms",
+    )
+    consent_text = models.TextField(_("consent text"), blank=True)
+    consent_required = models.BooleanField(_("consent required"), default=False)
+    consent_version = models.PositiveIntegerField(_("consent text version"), default=0)
+    consent_versions = models.JSONField(_("consent text history"), default=list, blank=True)
+    thank_you_message = models.TextField(_("thank-you message"), blank=True)
+    redirect_url = models.URLField(_("redirect after sending"), max_length=500, blank=True)
+    min_fill_seconds = models.PositiveSmallIntegerField(_("minimum fill time (seconds)"), default=3)
+    submissions_per_hour = models.PositiveIntegerField(
+        _("submissions per hour"),
+        default=300,
+        help_text=_("More than this from everyone together are refused until the hour is over."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("web form")
+        verbose_name_plural = _("web forms")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookSource(TimeStampedModel):
+    """A system (a chat bot, a partner) that posts JSON to ``/hooks/<slug>/``, signed with HMAC.
+
+    ``field_mapping`` maps a dotted path in the posted JSON to a lead field
+    (``{"contact.email": "email"}``) or to ``message``; everything else in the
+    body is kept as custom attributes.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    channel = models.ForeignKey(
+        Channel,
+        verbose_name=_("channel"),
+        on_delete=models.PROTECT,
+        related_name="webhook_sources",
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webhook_sources",
+    )
+    field_mapping = models.JSONField(_("field mapping"), default=dict, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=128)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("webhook source")
+        verbose_name_plural = _("webhook sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RateLimitWindow(models.Model):
+    """How many requests one key (an address, a form) made in one fixed time window.
+
+    In the database so that every serving process counts the same requests.
+    """
+
+    key = models.CharField(_("key"), max_length=200)
+    window_start = models.DateTimeField(_("window start"))
+    hits = models.PositiveIntegerField(_("hits"), default=0)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("rate limit window")
+        verbose_name_plural = _("rate limit windows")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="ratelimit_window_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%H:%M:%S}: {self.hits}"
