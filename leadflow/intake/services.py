@@ -93,6 +93,8 @@ def inquiry_submit(
     source_ip: str | None = None,
     received_at: datetime.datetime | None = None,
     double_submit_seconds: int | None = None,
+    reject_reason: str = "",
+    thread_match: Match | None = None,
 ) -> Inquiry:
     """Record one inbound touch and decide its outcome: created, attached, interest or rejected.
 
@@ -108,6 +110,11 @@ def inquiry_submit(
     - The same submission again within ``double_submit_seconds`` (default
       ``LEADFLOW_DOUBLE_SUBMIT_SECONDS``) returns the first inquiry instead
       of recording another; check ``inquiry.repeated``.
+    - ``reject_reason``: the channel already knows this is nobody getting in
+      touch (an e-mail auto-reply or bounce); it is stored ``rejected``.
+    - ``thread_match``: a card the channel found by other means (an e-mail
+      reply in the thread of an earlier inquiry), used when identity matching
+      finds no certain or probable match.
     """
     now = received_at or timezone.now()
     custom = dict(custom or {})
@@ -154,7 +161,7 @@ def inquiry_submit(
     )
     inquiry.repeated = False  # type: ignore[attr-defined]
 
-    reason = spam_reason(cleaned, message)
+    reason = reject_reason or spam_reason(cleaned, message)
     if reason:
         inquiry.outcome = InquiryOutcome.REJECTED
         inquiry.reason = reason
@@ -179,6 +186,10 @@ def inquiry_submit(
 
     matches = match_candidates(person)
     best = matches[0] if matches else None
+    if thread_match is not None and (
+        best is None or best.level not in (MatchLevel.CERTAIN, MatchLevel.PROBABLE)
+    ):
+        best = thread_match
     if best is not None and best.level in (MatchLevel.CERTAIN, MatchLevel.PROBABLE):
         _attach(inquiry, best, actor=actor, fields=cleaned, custom=custom)
         return inquiry
