@@ -9,8 +9,6 @@ with a different body is refused (422).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,16 +20,14 @@ from ninja import Router
 from leadflow.accounts.models import User
 from leadflow.core.api import request_user
 from leadflow.core.schemas import CREATE_ERRORS
-from leadflow.identity.services import identity_lock
-from leadflow.intake.models import IdempotencyRecord, Inquiry
+from leadflow.intake.idempotency import IDEMPOTENCY_HEADER, idempotent_answer
+from leadflow.intake.models import Inquiry
 from leadflow.intake.schemas import InquiryBatchIn, InquiryBatchOut, InquiryIn, InquiryOut
 from leadflow.intake.selectors import campaign_by_slug, channel_by_slug
 from leadflow.intake.services import inquiry_submit
 from leadflow.sales.selectors import contact_get
 
 router = Router(tags=["intake"])
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -86,40 +82,15 @@ def _out(inquiry: Inquiry) -> dict[str, Any]:
 
 def _idempotent(request: HttpRequest, user: User, body: Any, answer: Any) -> HttpResponse:
     """Run ``answer()`` → (status, body) once per Idempotency-Key; replay it for retries."""
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
-        status, content = answer()
-        return _respond(request, status, content)
-    if len(key) > 255:
-        raise ValidationError({IDEMPOTENCY_HEADER: _("At most 255 characters.")})
-    scope = f"user:{user.pk}"
-    request_hash = hashlib.sha256(
-        json.dumps(body, sort_keys=True, default=str).encode()
-    ).hexdigest()
-    with transaction.atomic():
-        identity_lock([f"k:{scope}:{key}"])
-        record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-        if record is None:
-            status, content = answer()
-            IdempotencyRecord.objects.create(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                status_code=status,
-                response=content,
-            )
-            return _respond(request, status, content)
-    if record.request_hash != request_hash:
-        raise ValidationError(
-            {
-                IDEMPOTENCY_HEADER: _(
-                    "This Idempotency-Key was used with a different request body; "
-                    "use a new key for a new request."
-                )
-            }
-        )
-    response = _respond(request, record.status_code, record.response)
-    response["Idempotent-Replayed"] = "true"
+    status, content, replayed = idempotent_answer(
+        scope=f"user:{user.pk}",
+        key=request.headers.get(IDEMPOTENCY_HEADER, "").strip(),
+        body=body,
+        answer=answer,
+    )
+    response = _respond(request, status, content)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
     return response
 
 
