@@ -55,6 +55,7 @@ from leadflow.core.demo_people import (
 )
 from leadflow.core.models import Event, EventKind
 from leadflow.identity.normalise import normalise_company_name
+from leadflow.identity.services import match_keys_rebuild
 from leadflow.intake.models import Campaign, Channel
 from leadflow.leads.models import (
     FunnelClass,
@@ -561,6 +562,8 @@ class DemoSeeder:
             if collecting:
                 gc.enable()
         if self.total:
+            # Bulk inserts bypass the services, which file each person under match keys.
+            match_keys_rebuild()
             # Without fresh statistics SQLite plans the list pages badly after a bulk load.
             planner_statistics_refresh()
         return self.summary

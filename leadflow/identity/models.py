@@ -26,7 +26,10 @@ class MatchKey(models.Model):
     class Meta:
         verbose_name = _("match key")
         verbose_name_plural = _("match keys")
-        indexes = [models.Index(fields=["value"], name="matchkey_value")]
+        # Covering: a look-up by value (and the scan's self-join) reads only the index.
+        indexes = [
+            models.Index(fields=["value", "lead", "contact"], name="matchkey_value_record"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(lead__isnull=False) | models.Q(contact__isnull=False),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -89,3 +89,73 @@ def duplicate_pair_record(
         pair.explanation = explanation
         pair.save(update_fields=["confidence", "explanation", "updated_at"])
     return pair
+
+
+# -- match keys in bulk ---------------------------------------------------------
+
+# Leads (or contacts) read, keyed and written per transaction by match_keys_rebuild.
+REBUILD_BATCH = 5000
+
+
+def _key_rows_of(
+    rows: Iterable[tuple[Any, ...]], *, contacts: bool
+) -> list[tuple[str, int | None, int | None]]:
+    """(value, lead_id, contact_id) for rows of ("pk", *KEY_FIELDS, "custom")."""
+    out: list[tuple[str, int | None, int | None]] = []
+    for pk, *values, custom in rows:
+        person = person_from(dict(zip(KEY_FIELDS, values, strict=True)), custom)
+        for key in blocking_keys(person):
+            out.append((key, None, pk) if contacts else (key, pk, None))
+    return out
+
+
+def match_keys_rebuild(
+    *,
+    batch_size: int = REBUILD_BATCH,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> int:
+    """File every lead and contact again under the keys its fields give; returns the keys written.
+
+    For data written without the services (``seed_demo``'s bulk inserts, a
+    restore) and after a change to how keys are made (``leadflow dedupe
+    reindex``). It streams over the records in id order, ``batch_size`` at a
+    time, reading only the columns keys are made of, and writes each batch's
+    keys with one prepared INSERT in the same transaction that deletes the
+    batch's old keys — a lookup running meanwhile sees a record under its old
+    keys or its new ones, never under none. Memory stays flat whatever the
+    size of the database.
+    """
+    from leadflow.core.bulk import BulkTable
+    from leadflow.leads.models import Lead
+    from leadflow.sales.models import Contact
+
+    table = BulkTable(MatchKey, ["value", "lead_id", "contact_id"])
+    written = 0
+    contact_fields = ("company__name" if name == "company_name" else name for name in KEY_FIELDS)
+    sources: list[tuple[str, Any, list[str], bool]] = [
+        ("leads", Lead, ["pk", *KEY_FIELDS, "custom"], False),
+        ("contacts", Contact, ["pk", *contact_fields, "custom"], True),
+    ]
+    for label, model, columns, contacts in sources:
+        total = model._default_manager.count()
+        done = 0
+        last = 0
+        while True:
+            rows = list(
+                model._default_manager.filter(pk__gt=last)
+                .order_by("pk")
+                .values_list(*columns)[:batch_size]
+            )
+            if not rows:
+                break
+            last_pk = rows[-1][0]
+            keys = _key_rows_of(rows, contacts=contacts)
+            with transaction.atomic():
+                owner = "contact_id" if contacts else "lead_id"
+                MatchKey.objects.filter(**{f"{owner}__gt": last, f"{owner}__lte": last_pk}).delete()
+                written += table.insert(keys)
+            last = last_pk
+            done += len(rows)
+            if progress is not None:
+                progress(label, done, total)
+    return written
