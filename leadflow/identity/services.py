@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
-from leadflow.identity.matching import blocking_keys, person_from
+from leadflow.identity.matching import Person, blocking_keys, compare, match_level, person_from
 from leadflow.identity.models import DuplicatePair, DuplicateStatus, MatchKey
 
 if TYPE_CHECKING:
@@ -159,3 +161,173 @@ def match_keys_rebuild(
             if progress is not None:
                 progress(label, done, total)
     return written
+
+
+# -- scanning the whole database for duplicates ----------------------------------
+
+# A key value shared by more leads than this ("l:daniel", a big company with
+# the same name everywhere) says too little to compare everyone under it with
+# everyone else; the same cap bounds an inquiry's look-up (selectors).
+MAX_KEY_GROUP = 200
+SCAN_BATCH = 2000
+_LEAD_COLUMNS = ("pk", "external_id", *KEY_FIELDS, "custom")
+_COMMON_KEYS_TABLE = "identity_scan_common_keys"
+
+
+@dataclass(frozen=True)
+class ScanPair:
+    lead_a: int
+    lead_b: int
+    external_id_a: str
+    external_id_b: str
+    confidence: float
+    explanation: dict[str, Any]
+
+
+@dataclass
+class ScanSummary:
+    leads: int = 0
+    candidates: int = 0
+    pairs: int = 0
+    new_pairs: int = 0
+    common_keys: int = 0
+
+
+def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _lead_people(ids: list[int]) -> dict[int, tuple[str, Person]]:
+    from leadflow.leads.models import Lead
+
+    people: dict[int, tuple[str, Person]] = {}
+    for chunk in _chunks(ids):
+        for pk, external_id, *values, custom in Lead.objects.filter(pk__in=chunk).values_list(
+            *_LEAD_COLUMNS
+        ):
+            people[pk] = (
+                external_id,
+                person_from(dict(zip(KEY_FIELDS, values, strict=True)), custom),
+            )
+    return people
+
+
+def duplicates_scan(
+    *,
+    batch_size: int = SCAN_BATCH,
+    on_pair: Callable[[ScanPair], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanSummary:
+    """Compare every lead with the leads that share a match key; queue the possible duplicates.
+
+    Leads are read in id order, ``batch_size`` at a time. A batch's
+    candidates come from a self-join of the match keys on their value (each
+    pair once: the partner's id is the higher), never from comparing all
+    pairs, and key values shared by more than ``MAX_KEY_GROUP`` leads are left
+    out. Each candidate pair is scored with :func:`compare`; a pair at the
+    possible threshold or above goes into the review queue as an open
+    :class:`DuplicatePair` — or, if the queue has it open already, takes the
+    new confidence. A pair someone has decided (dismissed, merged) stays as
+    it is and is not reported. ``on_pair`` is called with every reported
+    pair; memory stays flat whatever the size of the database.
+    """
+    from leadflow.leads.models import Lead
+
+    summary = ScanSummary()
+    quote = connection.ops.quote_name
+    keys = quote(MatchKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_COMMON_KEYS_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_COMMON_KEYS_TABLE} (value varchar(160) PRIMARY KEY)"
+        )
+        cursor.execute(
+            f"INSERT INTO {_COMMON_KEYS_TABLE} (value) SELECT value FROM {keys} "
+            "WHERE lead_id IS NOT NULL GROUP BY value HAVING COUNT(*) > %s",
+            [MAX_KEY_GROUP],
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {_COMMON_KEYS_TABLE}")
+        summary.common_keys = cursor.fetchone()[0]
+    candidates_sql = (
+        f"SELECT DISTINCT a.lead_id, b.lead_id FROM {keys} a "
+        f"JOIN {keys} b ON b.value = a.value AND b.lead_id > a.lead_id "
+        "WHERE a.lead_id > %s AND a.lead_id <= %s AND NOT EXISTS "
+        f"(SELECT 1 FROM {_COMMON_KEYS_TABLE} c WHERE c.value = a.value)"
+    )
+    total = Lead.objects.count()
+    last = 0
+    try:
+        while True:
+            ids = list(
+                Lead.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            with connection.cursor() as cursor:
+                cursor.execute(candidates_sql, [last, ids[-1]])
+                candidates = cursor.fetchall()
+            summary.candidates += len(candidates)
+            people = _lead_people(sorted({pk for pair in candidates for pk in pair}))
+            found: list[ScanPair] = []
+            for a, b in candidates:
+                if a not in people or b not in people:
+                    continue  # deleted meanwhile
+                confidence, explanation = compare(people[a][1], people[b][1])
+                if match_level(confidence):
+                    found.append(
+                        ScanPair(a, b, people[a][0], people[b][0], confidence, explanation)
+                    )
+            reported = _duplicate_pairs_store(found, first=last, last=ids[-1], summary=summary)
+            if on_pair is not None:
+                for pair in reported:
+                    on_pair(pair)
+            summary.leads += len(ids)
+            last = ids[-1]
+            if progress is not None:
+                progress(summary.leads, total)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_COMMON_KEYS_TABLE}")
+    return summary
+
+
+@transaction.atomic
+def _duplicate_pairs_store(
+    found: list[ScanPair], *, first: int, last: int, summary: ScanSummary
+) -> list[ScanPair]:
+    """Queue the pairs one scan batch found (leads ``first`` < lead_a ≤ ``last``); the ones to report."""
+    if not found:
+        return []
+    existing = {
+        (a, b): (pk, status, confidence)
+        for pk, a, b, status, confidence in DuplicatePair.objects.filter(
+            lead_a_id__gt=first, lead_a_id__lte=last
+        ).values_list("pk", "lead_a_id", "lead_b_id", "status", "confidence")
+    }
+    new: list[DuplicatePair] = []
+    reported: list[ScanPair] = []
+    for pair in found:
+        known = existing.get((pair.lead_a, pair.lead_b))
+        if known is None:
+            new.append(
+                DuplicatePair(
+                    lead_a_id=pair.lead_a,
+                    lead_b_id=pair.lead_b,
+                    confidence=pair.confidence,
+                    explanation=pair.explanation,
+                )
+            )
+        elif known[1] != DuplicateStatus.OPEN:
+            continue
+        elif known[2] != pair.confidence:
+            DuplicatePair.objects.filter(pk=known[0]).update(
+                confidence=pair.confidence, explanation=pair.explanation, updated_at=timezone.now()
+            )
+        reported.append(pair)
+    DuplicatePair.objects.bulk_create(new, batch_size=500)
+    summary.pairs += len(reported)
+    summary.new_pairs += len(new)
+    return reported
