@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadflow.intake.models import Campaign, Channel, Inquiry
+from leadflow.core.pagination import Page, keyset_paginate
+from leadflow.intake.models import Campaign, Channel, Inquiry, InquiryOutcome
 
 if TYPE_CHECKING:
+    from leadflow.accounts.models import User
     from leadflow.leads.models import Lead
     from leadflow.sales.models import Contact
 
@@ -56,3 +61,65 @@ def inquiries_for_card(
     subject = {"lead": lead} if lead is not None else {"contact": contact}
     queryset = Inquiry.objects.filter(**subject).select_related("channel", "campaign")
     return list(queryset.order_by("-received_at", "-pk")[:CARD_INQUIRIES])
+
+
+INBOX_COUNT_DAYS = 30
+
+
+def inquiry_inbox_allowed(user: User) -> bool:
+    """The inquiries inbox is for those who watch the channels: marketers, heads, admins."""
+    return bool(
+        user.is_authenticated and (user.is_admin or user.is_marketer or user.is_head_of_sales)
+    )
+
+
+def _inbox_scope(user: User) -> QuerySet[Inquiry]:
+    """All inquiries for admins and marketers; for a head of sales, those that reached a card
+    they may see or no card at all (interest, spam)."""
+    from leadflow.leads.models import Lead
+    from leadflow.sales.models import Contact
+
+    queryset = Inquiry.objects.all()
+    if not inquiry_inbox_allowed(user):
+        return queryset.none()
+    if user.is_admin or user.is_marketer:
+        return queryset
+    return queryset.filter(
+        Q(lead__in=Lead.objects.visible_to(user).values("pk"))
+        | Q(contact__in=Contact.objects.visible_to(user).values("pk"))
+        | Q(lead__isnull=True, contact__isnull=True)
+    )
+
+
+def inquiry_inbox(
+    *,
+    user: User,
+    channel: str = "",
+    outcome: str = "",
+    needs_review: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Inquiry]:
+    """One keyset page of the inquiries ``user`` may see, newest first, filtered."""
+    queryset = _inbox_scope(user).select_related("channel", "campaign", "lead", "contact")
+    if channel:
+        queryset = queryset.filter(channel__slug=channel)
+    if outcome:
+        queryset = queryset.filter(outcome=outcome)
+    if needs_review is not None:
+        queryset = queryset.filter(needs_review=needs_review)
+    return keyset_paginate(queryset, ordering="-received_at", cursor=cursor, limit=limit)
+
+
+def inquiry_outcome_counts(
+    *, user: User, channel: str = "", days: int = INBOX_COUNT_DAYS
+) -> dict[str, int]:
+    """Inquiries per outcome over the last ``days`` days, rejected spam included."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    queryset = _inbox_scope(user).filter(received_at__gte=since)
+    if channel:
+        queryset = queryset.filter(channel__slug=channel)
+    counts = {value: 0 for value, _label in InquiryOutcome.choices}
+    for row in queryset.order_by().values("outcome").annotate(n=Count("pk")):
+        counts[row["outcome"]] = row["n"]
+    return counts
