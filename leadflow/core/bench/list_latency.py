@@ -47,9 +47,11 @@ def _lead_count(database: str) -> int:
         return 0
 
 
-def prepare_database(leads: int, *, fresh: bool, say: Callable[[str], None]) -> dict[str, str]:
-    """Migrate and seed the benchmark database unless it already holds ``leads`` leads."""
-    var_dir = bench_dir("bench-list")
+def prepare_database(
+    leads: int, *, fresh: bool, say: Callable[[str], None], name: str = "bench-list"
+) -> dict[str, str]:
+    """Migrate and seed the benchmark database ``name`` unless it already holds ``leads`` leads."""
+    var_dir = bench_dir(name)
     database = var_dir / "leadflow.sqlite3"
     if fresh:
         for suffix in ("", "-wal", "-shm"):

@@ -1,0 +1,175 @@
+"""API intake throughput: inquiries per second through ``POST /api/v1/inquiries``.
+
+A real ``leadflow serve`` (gunicorn) on loopback over the benchmark's SQLite
+database, driven by client threads that keep their connections open. One in
+five inquiries is a person already sent earlier in the run (so matching
+attaches it), the rest are new people; every request carries its own
+Idempotency-Key, as an integrator's would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from leadflow.core.bench.harness import leadflow_command, running_server
+from leadflow.core.bench.list_latency import prepare_database
+
+FIRST = ["Ayşe", "Mehmet", "Elif", "Carmen", "Javier", "Rhiannon", "Dafydd", "Oliver", "Amelia"]
+LAST = ["Yılmaz", "Kaya", "Demir", "García", "López", "Jones", "Evans", "Smith", "Taylor"]
+CHANNELS = ["api", "web-form", "chat", "third-party"]
+
+
+@dataclass
+class IntakeResult:
+    seconds: float
+    latencies: list[float]
+    statuses: Counter[int]
+    outcomes: Counter[str]
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def percentile_ms(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] * 1000
+
+
+def _person(rng: random.Random, n: int) -> dict[str, str]:
+    return {
+        "first_name": rng.choice(FIRST),
+        "last_name": rng.choice(LAST),
+        "email": f"intake.{n}@example.com",
+        "phone": f"+4420794{n % 100000:05d}",
+        "channel": rng.choice(CHANNELS),
+        "message": f"Please send a quote ({n})",
+        "purchase_timeframe": rng.choice(["", "now", "1_month", "6_months"]),
+    }
+
+
+def drive(base_url: str, token: str, *, total: int, threads: int, seed: int = 7) -> IntakeResult:
+    """Send ``total`` inquiries from ``threads`` keep-alive connections; time each one."""
+    host, port = base_url.removeprefix("http://").split(":")
+    rng = random.Random(seed)
+    bodies: list[dict[str, str]] = []
+    run_id = uuid.uuid4().hex[:8]
+    for n in range(total):
+        if n > 20 and rng.random() < 0.2:
+            earlier = dict(bodies[rng.randrange(len(bodies))])
+            earlier["channel"] = rng.choice(CHANNELS)
+            earlier["message"] = f"Following up ({n})"
+            bodies.append(earlier)
+        else:
+            bodies.append(_person(rng, int(run_id, 16) % 10_000_000 + n))
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    next_index = iter(range(total))
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        while True:
+            with lock:
+                index = next(next_index, None)
+            if index is None:
+                break
+            headers = {
+                "Host": "127.0.0.1",
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"{run_id}-{index}",
+            }
+            started = time.perf_counter()
+            connection.request(
+                "POST", "/api/v1/inquiries", body=json.dumps(bodies[index]), headers=headers
+            )
+            response = connection.getresponse()
+            payload = response.read()
+            elapsed = time.perf_counter() - started
+            outcome = json.loads(payload).get("outcome", "") if response.status < 300 else ""
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status] += 1
+                outcomes[outcome or f"HTTP {response.status}"] += 1
+        connection.close()
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    started = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return IntakeResult(time.perf_counter() - started, latencies, statuses, outcomes)
+
+
+def run(
+    *,
+    leads: int,
+    total: int,
+    threads: int,
+    workers: int,
+    rounds: int,
+    fresh: bool,
+    say: Callable[[str], None],
+) -> list[IntakeResult]:
+    env = prepare_database(leads, fresh=fresh, say=say, name="bench-intake")
+    token = leadflow_command("token", "create", "admin", "--name", "bench", env=env)
+    token = token.strip().splitlines()[-1]
+    results = []
+    with running_server(env, workers=workers) as base_url:
+        drive(base_url, token, total=50, threads=2, seed=1)  # warm up the workers
+        for round_number in range(rounds):
+            result = drive(base_url, token, total=total, threads=threads, seed=100 + round_number)
+            say(
+                f"  round {round_number + 1}: {result.per_second:6.1f} inquiries/s   "
+                f"median {statistics.median(result.latencies) * 1000:6.1f} ms   "
+                f"p95 {result.percentile_ms(0.95):6.1f} ms   "
+                f"outcomes {dict(result.outcomes)}"
+            )
+            results.append(result)
+    return results
+
+
+def run_api(options: argparse.Namespace, say: Callable[[str], None]) -> None:
+    """``leadflow bench intake --scenario api``: sustained inquiries/s and latency (SQLite)."""
+    say(
+        f"API intake: {options.api_requests:,} inquiries × {options.api_rounds} rounds from "
+        f"{options.api_threads} client connections, {options.api_workers} server workers, "
+        f"{options.api_leads:,} leads already in the database (SQLite, loopback HTTP)"
+    )
+    results = run(
+        leads=options.api_leads,
+        total=options.api_requests,
+        threads=options.api_threads,
+        workers=options.api_workers,
+        rounds=options.api_rounds,
+        fresh=False,
+        say=say,
+    )
+    rates = [result.per_second for result in results]
+    p95s = [result.percentile_ms(0.95) for result in results]
+    failures = sum(
+        count for result in results for status, count in result.statuses.items() if status >= 300
+    )
+    say(f"median throughput           {statistics.median(rates):>8.1f} inquiries/s (target ≥ 150)")
+    say(f"median p95 latency          {statistics.median(p95s):>8.1f} ms          (target ≤ 100)")
+    say(f"failed requests             {failures:>8}")
+
+
+def add_api_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api-leads", type=int, default=20_000, help="Leads seeded first.")
+    parser.add_argument("--api-requests", type=int, default=1_000, help="Inquiries per round.")
+    parser.add_argument("--api-rounds", type=int, default=3)
+    parser.add_argument("--api-threads", type=int, default=8, help="Client connections.")
+    parser.add_argument("--api-workers", type=int, default=3, help="Server processes.")
