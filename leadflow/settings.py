@@ -311,3 +311,14 @@ LEADFLOW_MATCH_IDENTITY_ATTRIBUTES = [
 LEADFLOW_DOUBLE_SUBMIT_SECONDS = int(os.environ.get("LEADFLOW_DOUBLE_SUBMIT_SECONDS", "600"))
 # E-mail (as well as tell in the app) the owner when a known person gets in touch again.
 LEADFLOW_EMAIL_OWNER_ON_REPEAT = os.environ.get("LEADFLOW_EMAIL_OWNER_ON_REPEAT", "1") == "1"
+
+# E-mail to lead (`leadflow mailin`, leadflow/intake/mailin.py).
+# The SMTP receiver's address (HOST:PORT) when neither --smtp nor --imap is given.
+LEADFLOW_MAILIN_SMTP = os.environ.get("LEADFLOW_MAILIN_SMTP", "127.0.0.1:2525")
+# A mailbox to poll instead: imaps://user:password@host:993/INBOX (imap:// for plain).
+LEADFLOW_MAILIN_IMAP_URL = os.environ.get("LEADFLOW_MAILIN_IMAP_URL", "")
+LEADFLOW_MAILIN_IMAP_INTERVAL = int(os.environ.get("LEADFLOW_MAILIN_IMAP_INTERVAL", "60"))
+# Larger messages are refused (SMTP 552) or, from a mailbox, recorded from their headers only.
+LEADFLOW_MAILIN_MAX_BYTES = int(os.environ.get("LEADFLOW_MAILIN_MAX_BYTES", str(10 * 2**20)))
+# How long a message's Message-ID is remembered, against redelivery and for reply threads.
+LEADFLOW_MAILIN_REMEMBER_DAYS = int(os.environ.get("LEADFLOW_MAILIN_REMEMBER_DAYS", "90"))

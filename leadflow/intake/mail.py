@@ -1,0 +1,505 @@
+"""E-mail to lead: a received message becomes an inquiry on an e-mail channel.
+
+``mail_parse`` reads the message (sender, subject, text, headers) and decides
+whether a person wrote it or a machine did: auto-replies ("out of office")
+and bounces (delivery-status reports) are recognised from their headers,
+their sender and their subject, and are stored as ``rejected`` inquiries with
+the reason ``auto-reply`` or ``bounce`` — counted and visible, never leads.
+
+``mail_receive`` hands the rest to ``inquiry_submit`` like every other
+channel. Whoever receives the message (the SMTP receiver, the IMAP poller in
+``mailin.py``) calls it once per message and may call it again for the same
+message after a crash: the Message-ID is kept in the inquiry's payload and a
+message already recorded is not recorded twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email
+import email.policy
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from leadflow.identity.matching import Match
+from leadflow.identity.normalise import fold
+from leadflow.identity.services import identity_lock
+from leadflow.intake.models import ChannelKind, Inquiry
+from leadflow.intake.services import inquiry_submit
+from leadflow.leads.models import Lead
+
+if TYPE_CHECKING:
+    from leadflow.intake.models import Campaign, Channel
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 20_000
+MAX_HEADERS = 200
+MAX_HEADER_CHARS = 4_000
+MAX_PARTS = 100
+MAX_REFERENCES = 30
+
+
+class MailVerdict:
+    """Who wrote a message: a person, or a machine answering for one."""
+
+    PERSON = "person"
+    AUTO_REPLY = "auto-reply"
+    BOUNCE = "bounce"
+
+
+# Rejection reason for a message over the size cap (only its headers are read).
+TOO_LARGE = "too-large"
+
+# Subjects that auto-responders and mail servers put first, compared folded
+# (case, accents and Turkish dotted/dotless i ignored) and after any "Re:".
+_AUTO_REPLY_SUBJECTS = tuple(
+    fold(prefix)
+    for prefix in (
+        "Out of office",
+        "Out of the office",
+        "Automatic reply",
+        "Auto reply",
+        "Auto-reply",
+        "Autoreply",
+        "Auto:",
+        "Auto response",
+        "Autosvar",
+        "Automatische Antwort",
+        "Abwesenheitsnotiz",
+        "Réponse automatique",
+        "Absence du bureau",
+        "Respuesta automática",
+        "Fuera de la oficina",
+        "Risposta automatica",
+        "Resposta automática",
+        "Automatisch antwoord",
+        "Otomatik yanıt",
+        "Otomatik cevap",
+        "Ofis dışında",
+        "Ateb awtomatig",
+        "Neges awtomatig",
+        "Allan o'r swyddfa",
+    )
+)
+_BOUNCE_SUBJECTS = tuple(
+    fold(prefix)
+    for prefix in (
+        "Undelivered Mail Returned to Sender",
+        "Undeliverable:",
+        "Undeliverable mail",
+        "Delivery Status Notification (Failure)",
+        "Delivery Status Notification (Delay)",
+        "Delivery failure",
+        "Delivery has failed",
+        "Mail delivery failed",
+        "Mail System Error",
+        "Returned mail:",
+        "Failure notice",
+        "Unzustellbar:",
+        "Non remis:",
+        "Iletilemedi:",
+    )
+)
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|ynt|yanit|fw|fwd|wg|rv|tr)\s*(\[\d+\])?\s*:\s*)+", re.I)
+_MACHINE_MAILBOXES = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"})
+_AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "auto_reply", "auto-reply"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_NAME_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le"}
+    | {"dos", "das", "ap", "ab", "ferch", "verch", "bin", "ibn", "al", "el"}
+)
+
+
+@dataclass
+class ParsedMail:
+    """What Leadflow reads from one message."""
+
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    sender_name: str = ""
+    sender_email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    subject: str = ""
+    body: str = ""
+    headers: list[list[str]] = field(default_factory=list)
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    size: int = 0
+    verdict: str = MailVerdict.PERSON
+    verdict_because: str = ""
+
+    @property
+    def message(self) -> str:
+        """Subject and text as the inquiry's message."""
+        return "\n\n".join(part for part in (self.subject, self.body) if part)[:MAX_MESSAGE_CHARS]
+
+    def fields(self) -> dict[str, str]:
+        person = {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.sender_email,
+        }
+        return {name: value for name, value in person.items() if value}
+
+
+def _clean_text(text: str) -> str:
+    """Text safe to store everywhere: valid UTF-8, no NUL or control characters."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text.replace("\t", " "))
+
+
+def _header_text(value: object) -> str:
+    return _clean_text(str(value)).replace("\n", " ").strip()
+
+
+def _header(message: Message, name: str) -> str:
+    """One header as text; a header too broken to parse reads as its raw value."""
+    try:
+        value = message.get(name)
+    except Exception:  # the header parser gives up on some malformed values
+        raw = [v for n, v in message.raw_items() if n.lower() == name.lower()]
+        value = raw[0] if raw else None
+    return "" if value is None else _header_text(value)
+
+
+def name_split(display_name: str, address: str = "") -> tuple[str, str]:
+    """A sender's display name → (first name, last name).
+
+    "Last, First" is read in that order; a comment in parentheses is dropped;
+    a name that is only the address (or any address) is no name. Otherwise
+    the last word is the last name, together with the particles before it
+    ("van der Berg", "ap Gruffydd"), and the words before are the first name.
+    """
+    name = re.sub(r"\([^)]*\)", " ", display_name)
+    name = " ".join(name.strip().strip("\"'").split())
+    if not name or "@" in name or (address and fold(name) == fold(address)):
+        return "", ""
+    if "," in name:
+        last, first = (part.strip(" ,") for part in name.split(",", 1))
+        return first, last
+    words = name.split(" ")
+    if len(words) == 1:
+        return words[0], ""
+    start = len(words) - 1
+    while start > 1 and fold(words[start - 1]) in _NAME_PARTICLES:
+        start -= 1
+    return " ".join(words[:start]), " ".join(words[start:])
+
+
+def _person_address(message: Message) -> tuple[str, str]:
+    """(display name, address) of the person: Reply-To when it names one, else From."""
+    found: list[tuple[str, str]] = []
+    for name in ("Reply-To", "From"):
+        try:
+            header = message.get(name)
+        except Exception:
+            continue
+        for address in getattr(header, "addresses", ()):
+            if address.addr_spec and "@" in address.addr_spec:
+                found.append((_header_text(address.display_name), address.addr_spec.strip()))
+                break
+    if not found:
+        return "", ""
+    display_name, address = found[0]
+    if not display_name:
+        # A Reply-To without a name borrows From's name when it is the same mailbox.
+        for other_name, other_address in found[1:]:
+            if other_address.lower() == address.lower():
+                display_name = other_name
+    return display_name, address
+
+
+class _TextFromHtml(HTMLParser):
+    _SKIP = frozenset({"script", "style", "head", "title", "template"})
+    _BLOCK = frozenset(
+        {"p", "div", "br", "li", "tr", "table", "blockquote", "section", "article", "hr"}
+        | {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "pre", "address"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BLOCK:
+            self.chunks.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self._BLOCK:
+            self.chunks.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.chunks.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body: blocks become lines, scripts and styles vanish."""
+    parser = _TextFromHtml()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.chunks).splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _part_text(part: Message) -> str:
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+    except (LookupError, UnicodeError, AssertionError, KeyError):
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    return content if isinstance(content, str) else ""
+
+
+def _body(message: EmailMessage) -> str:
+    """The plain-text body, or the HTML one turned into text."""
+    plain = message.get_body(preferencelist=("plain",))
+    if plain is not None:
+        text = _part_text(plain)
+        if text.strip():
+            return text
+    html = message.get_body(preferencelist=("html",))
+    if html is not None:
+        return html_to_text(_part_text(html))
+    return ""
+
+
+def _parts(message: Message) -> list[dict[str, Any]]:
+    """What the message carries (types, names and sizes; never the attachments' bytes)."""
+    parts = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        parts.append(
+            {
+                "content_type": part.get_content_type(),
+                "filename": _header_text(part.get_filename() or ""),
+                "disposition": part.get_content_disposition() or "",
+                "size": len(payload) if isinstance(payload, bytes) else 0,
+            }
+        )
+        if len(parts) >= MAX_PARTS:
+            break
+    return parts
+
+
+def _message_ids(value: str) -> list[str]:
+    return re.findall(r"<[^<>\s]+>", value)
+
+
+def _mailbox(address: str) -> str:
+    return address.strip().strip("<>").split("@", 1)[0].lower()
+
+
+def mail_classify(message: Message, *, envelope_sender: str | None = None) -> tuple[str, str]:
+    """(verdict, the evidence): a person's message, an auto-reply or a bounce.
+
+    ``envelope_sender`` is SMTP's MAIL FROM ("" is the null sender that
+    delivery reports and well-behaved auto-responders use); without it the
+    Return-Path header stands in.
+    """
+    content_type = message.get_content_type()
+    report_type = str(message.get_param("report-type", "") or "").lower()
+    if content_type == "multipart/report":
+        if report_type == "disposition-notification":
+            return MailVerdict.AUTO_REPLY, "Content-Type: multipart/report (read receipt)"
+        return MailVerdict.BOUNCE, f"Content-Type: multipart/report; report-type={report_type}"
+    if any(part.get_content_type() == "message/delivery-status" for part in message.walk()):
+        return MailVerdict.BOUNCE, "a message/delivery-status part"
+
+    if envelope_sender is None:
+        return_path = _header(message, "Return-Path")
+        envelope_sender = return_path if return_path else None
+    senders = [_header(message, "From"), _header(message, "Sender"), envelope_sender or ""]
+    for sender in senders:
+        for address in re.findall(r"[^\s<>\"',;]+@[^\s<>\"',;]+", sender) or [sender]:
+            if _mailbox(address) in _MACHINE_MAILBOXES:
+                return MailVerdict.BOUNCE, f"sent by {address.strip('<>')}"
+
+    auto_submitted = _header(message, "Auto-Submitted").split(";", 1)[0].strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return MailVerdict.AUTO_REPLY, f"Auto-Submitted: {auto_submitted}"
+    for name in _AUTO_REPLY_HEADERS:
+        value = _header(message, name)
+        if value and value.lower() not in ("no", "false", "0"):
+            return MailVerdict.AUTO_REPLY, f"{name}: {value}"[:200]
+    precedence = _header(message, "Precedence").lower()
+    if precedence in _BULK_PRECEDENCE:
+        return MailVerdict.AUTO_REPLY, f"Precedence: {precedence}"
+
+    subject = fold(_REPLY_PREFIX.sub("", _header(message, "Subject")))
+    for prefix in _BOUNCE_SUBJECTS:
+        if subject.startswith(prefix):
+            return MailVerdict.BOUNCE, f"subject starts with {prefix!r}"
+    for prefix in _AUTO_REPLY_SUBJECTS:
+        if subject.startswith(prefix):
+            return MailVerdict.AUTO_REPLY, f"subject starts with {prefix!r}"
+
+    if envelope_sender is not None and envelope_sender.strip() in ("", "<>"):
+        return MailVerdict.BOUNCE, "null envelope sender"
+    return MailVerdict.PERSON, ""
+
+
+def mail_parse(raw: bytes, *, envelope_sender: str | None = None) -> ParsedMail:
+    """Read a message as received (RFC 5322 bytes)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    parsed = ParsedMail(size=len(raw))
+    parsed.headers = [
+        [_header_text(name), _header_text(value)[:MAX_HEADER_CHARS]]
+        for name, value in message.raw_items()
+    ][:MAX_HEADERS]
+    parsed.message_id = next(iter(_message_ids(_header(message, "Message-ID"))), "")
+    parsed.in_reply_to = next(iter(_message_ids(_header(message, "In-Reply-To"))), "")
+    parsed.references = _message_ids(_header(message, "References"))[-MAX_REFERENCES:]
+    parsed.sender_name, parsed.sender_email = _person_address(message)
+    first, last = name_split(parsed.sender_name, parsed.sender_email)
+    parsed.first_name = first[: Lead._meta.get_field("first_name").max_length]
+    parsed.last_name = last[: Lead._meta.get_field("last_name").max_length]
+    parsed.subject = _header(message, "Subject")
+    parsed.verdict, parsed.verdict_because = mail_classify(message, envelope_sender=envelope_sender)
+    try:
+        parsed.body = _clean_text(_body(message)).strip()[:MAX_MESSAGE_CHARS]
+        parsed.parts = _parts(message)
+    except Exception:  # a body too broken to read still leaves sender and subject
+        logger.warning("Unreadable body in message %s", parsed.message_id, exc_info=True)
+    return parsed
+
+
+def _payload(
+    parsed: ParsedMail, *, envelope_sender: str | None, recipients: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "references": parsed.references,
+        "from": {"name": parsed.sender_name, "email": parsed.sender_email},
+        "subject": parsed.subject,
+        "headers": parsed.headers,
+        "parts": parsed.parts,
+        "size": parsed.size,
+        "envelope": {
+            "mail_from": None if envelope_sender is None else _header_text(envelope_sender),
+            "rcpt_to": [_header_text(recipient) for recipient in recipients][:100],
+        },
+        "classified": {"as": parsed.verdict, "because": parsed.verdict_because},
+    }
+
+
+def _email_inquiries(channel: Channel, now: datetime.datetime) -> QuerySet[Inquiry]:
+    """Recent inquiries that came by e-mail (through any e-mail channel or this one)."""
+    since = now - datetime.timedelta(days=settings.LEADFLOW_MAILIN_REMEMBER_DAYS)
+    return Inquiry.objects.filter(
+        Q(channel=channel) | Q(channel__kind=ChannelKind.EMAIL), received_at__gte=since
+    )
+
+
+def _thread_match(channel: Channel, parsed: ParsedMail, now: datetime.datetime) -> Match | None:
+    """The card of an earlier message in this thread, as a probable match (to be reviewed)."""
+    thread = [parsed.in_reply_to, *reversed(parsed.references)]
+    thread = [message_id for message_id in thread if message_id]
+    if not thread:
+        return None
+    earlier = (
+        _email_inquiries(channel, now)
+        .filter(payload__message_id__in=thread)
+        .exclude(lead=None, contact=None)
+        .order_by("-pk")
+        .first()
+    )
+    if earlier is None:
+        return None
+    return Match(
+        lead_id=earlier.lead_id,
+        contact_id=earlier.contact_id if earlier.lead_id is None else None,
+        confidence=settings.LEADFLOW_MATCH_PROBABLE,
+        explanation={
+            "thread": {"similarity": 1.0, "weight": 1.0, "inquiry": earlier.pk},
+        },
+    )
+
+
+@transaction.atomic
+def mail_receive(
+    *,
+    raw: bytes,
+    channel: Channel,
+    campaign: Campaign | None = None,
+    envelope_sender: str | None = None,
+    recipients: Sequence[str] = (),
+    source_ip: str | None = None,
+    reject_reason: str = "",
+    received_at: datetime.datetime | None = None,
+) -> Inquiry:
+    """Turn one received message into an inquiry on ``channel``.
+
+    - The person is Reply-To's (else From's) name and address; subject and
+      text are the message; headers, Message-ID, envelope and the list of
+      parts (not their bytes) are the payload.
+    - Auto-replies and bounces are stored ``rejected`` with the reason
+      ``auto-reply`` or ``bounce``; a sender address that cannot be right is
+      stored ``rejected`` too (a mailbox has nobody to correct it).
+    - A message whose Message-ID is already recorded returns that inquiry
+      (``repeated`` is True): redelivery and a poller restarted between
+      storing and marking a message as read cost nothing.
+    - A reply in the thread of a message already on a card goes to that
+      card when identity matching finds nobody better (flagged for review).
+    """
+    now = received_at or timezone.now()
+    parsed = mail_parse(raw, envelope_sender=envelope_sender)
+    if parsed.message_id:
+        identity_lock({f"m:{parsed.message_id}"})
+        earlier = (
+            _email_inquiries(channel, now)
+            .filter(payload__message_id=parsed.message_id)
+            .order_by("pk")
+            .first()
+        )
+        if earlier is not None:
+            earlier.repeated = True  # type: ignore[attr-defined]
+            return earlier
+
+    reason = reject_reason or ("" if parsed.verdict == MailVerdict.PERSON else parsed.verdict)
+    arguments: dict[str, Any] = {
+        "actor": None,
+        "channel": channel,
+        "campaign": campaign,
+        "message": parsed.message,
+        "payload": _payload(parsed, envelope_sender=envelope_sender, recipients=recipients),
+        "source_ip": source_ip,
+        "received_at": now,
+    }
+    try:
+        with transaction.atomic():
+            return inquiry_submit(
+                fields=parsed.fields(),
+                reject_reason=reason,
+                thread_match=None if reason else _thread_match(channel, parsed, now),
+                **arguments,
+            )
+    except ValidationError as exc:
+        problem = "; ".join(exc.messages)
+        return inquiry_submit(
+            fields={}, reject_reason=f"invalid sender: {problem}"[:255], **arguments
+        )
