@@ -48,6 +48,7 @@ from leadflow.core.exceptions import ConflictError
 from leadflow.intake.api import router as inquiries_router
 from leadflow.leads.api import router as leads_router
 from leadflow.sales.api import companies_router, contacts_router, deals_router, pipelines_router
+from leadflow.scoring.api import router as scoring_router
 
 logger = logging.getLogger("leadflow.api")
 
@@ -127,6 +128,7 @@ api.add_router("/companies", companies_router)
 api.add_router("/deals", deals_router)
 api.add_router("/activities", activities_router)
 api.add_router("/pipelines", pipelines_router)
+api.add_router("/scoring", scoring_router)
 api.add_router("/inquiries", inquiries_router)
 
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("leads/", include("leadflow.leads.urls")),
+    path("scoring/", include("leadflow.scoring.urls")),
     path("", include("leadflow.sales.urls")),
     path("", include("leadflow.activities.urls")),
     path("", include("leadflow.web.urls")),

@@ -369,8 +369,9 @@ def deal_win(
     deal.closed_at = deal.stage_entered_at
     deal.version += 1
     deal.save()
-    # Closed history the predictive score learns from.
-    Lead.objects.filter(pk=deal.lead_id).update(outcome=Outcome.WON)
+    if deal.lead_id is not None:
+        # Closed history the predictive score learns from.
+        Lead.objects.filter(pk=deal.lead_id).update(outcome=Outcome.WON)
     event_record(
         kind=EventKind.WON,
         actor=actor,
@@ -404,7 +405,8 @@ def deal_lose(*, actor: User | None, deal: Deal, reason: str, version: int | Non
     deal.closed_at = deal.stage_entered_at
     deal.version += 1
     deal.save()
-    Lead.objects.filter(pk=deal.lead_id).update(outcome=Outcome.LOST)
+    if deal.lead_id is not None:
+        Lead.objects.filter(pk=deal.lead_id).update(outcome=Outcome.LOST)
     event_record(
         kind=EventKind.LOST,
         actor=actor,

@@ -180,7 +180,7 @@ class ScoreModel:
             columns = groups[name]
             batch[i, columns] = self.reference[columns]
         with one_thread():
-            probabilities = self.estimator.predict_proba(batch)[:, 1]
+            probabilities = self._smooth_proba(batch)
         base = float(probabilities[0])
         factors: list[dict[str, Any]] = []
         for i, name in enumerate(names, start=1):
@@ -190,6 +190,14 @@ class ScoreModel:
             )
         factors.sort(key=lambda f: abs(f["effect"]), reverse=True)
         return [f for f in factors[:top] if abs(f["effect"]) >= 0.005]
+
+    def _smooth_proba(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities before isotonic calibration, which is a step function: a field's
+        effect would vanish inside a step. The mean of the cross-validated blends."""
+        calibrated = getattr(self.estimator, "calibrated_classifiers_", None)
+        if not calibrated:
+            return np.asarray(self.estimator.predict_proba(x)[:, 1])
+        return np.mean([c.estimator.predict_proba(x)[:, 1] for c in calibrated], axis=0)
 
 
 def _describe(space: FeatureSpace, group: str, row: np.ndarray) -> str:

@@ -83,6 +83,10 @@ def _refresh(leads: Sequence[Lead], context: _Context) -> int:
         return 0
     records = selectors.lead_records(leads, now=context.now)
     events: list[Event] = []
+    before = {
+        lead.pk: (lead.score, lead.predicted_probability, lead.funnel_class, lead.temperature)
+        for lead in leads
+    }
     for lead, record in zip(leads, records, strict=True):
         _temperature_refresh(lead, record, events)
     probabilities: Any = (
@@ -95,7 +99,6 @@ def _refresh(leads: Sequence[Lead], context: _Context) -> int:
         points, fired = rule_points(context.rules, record)
         score = combine(points, probability)
         record["score"] = score
-        before = (lead.score, lead.predicted_probability, lead.funnel_class, lead.temperature)
         if score != lead.score and lead.status not in CLOSED_STATUSES:
             events.append(
                 event_build(
@@ -124,7 +127,8 @@ def _refresh(leads: Sequence[Lead], context: _Context) -> int:
                     )
                 )
                 lead.funnel_class = rule.funnel_class
-        if before != (lead.score, lead.predicted_probability, lead.funnel_class, lead.temperature):
+        after = (lead.score, lead.predicted_probability, lead.funnel_class, lead.temperature)
+        if before[lead.pk] != after:
             changed.append(lead)
         details.append(
             LeadScore(

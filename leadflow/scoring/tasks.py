@@ -76,3 +76,17 @@ def retrain_schedule(*, after: datetime.datetime | None = None) -> bool:
         return False
     scoring_model_retrain.using(run_after=after or timezone.now()).enqueue()
     return True
+
+
+@background_task()
+def scoring_model_train_for(user_id: int | None) -> int | None:
+    """Train now for someone who pressed "Train" on the model page; the new model's id."""
+    from leadflow.accounts.models import User
+    from leadflow.scoring.services import scoring_model_train
+
+    actor = User.objects.filter(pk=user_id).first() if user_id else None
+    try:
+        return scoring_model_train(actor=actor).pk
+    except ValidationError as exc:
+        logger.warning("Training skipped: %s", " ".join(exc.messages))
+        return None

@@ -118,6 +118,7 @@ ENDPOINTS = [
         prepare=lambda lead: lead_reject(actor=None, lead=lead, reason="spam"),
     ),
     Endpoint("POST", "/leads/{id}/convert", "lead", "write", lambda a, r: {}),
+    Endpoint("GET", "/scoring/leads/{id}", "lead", "read"),
     Endpoint("GET", "/contacts/{id}", "contact", "read"),
     Endpoint("GET", "/contacts/{id}/events", "contact", "read"),
     Endpoint("PATCH", "/contacts/{id}", "contact", "write", edit(city="Cardiff")),
