@@ -9,5 +9,6 @@ urlpatterns = [
     path("scoring/", include("leadflow.scoring.urls")),
     path("", include("leadflow.sales.urls")),
     path("", include("leadflow.activities.urls")),
+    path("", include("leadflow.intake.urls")),
     path("", include("leadflow.web.urls")),
 ]
