@@ -45,6 +45,7 @@ from leadflow.accounts.services import token_authenticate
 from leadflow.activities.api import router as activities_router
 from leadflow.core.context import Interface, interface
 from leadflow.core.exceptions import ConflictError
+from leadflow.identity.api import router as duplicates_router
 from leadflow.intake.api import router as inquiries_router
 from leadflow.leads.api import router as leads_router
 from leadflow.sales.api import companies_router, contacts_router, deals_router, pipelines_router
@@ -128,8 +129,9 @@ api.add_router("/companies", companies_router)
 api.add_router("/deals", deals_router)
 api.add_router("/activities", activities_router)
 api.add_router("/pipelines", pipelines_router)
-api.add_router("/scoring", scoring_router)
 api.add_router("/inquiries", inquiries_router)
+api.add_router("/duplicates", duplicates_router)
+api.add_router("/scoring", scoring_router)
 
 
 # --- Errors ---------------------------------------------------------------------

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
+
+from leadflow.core.models import AuditEvent
+from leadflow.core.pagination import Page, keyset_paginate
 from leadflow.identity.matching import (
     Match,
     Person,
@@ -12,8 +16,12 @@ from leadflow.identity.matching import (
     match_level,
     person_from,
 )
-from leadflow.identity.models import MatchKey
-from leadflow.identity.services import record_fields
+from leadflow.identity.models import DuplicatePair, DuplicateStatus, MatchKey
+from leadflow.identity.services import MERGE_AUDIT_ACTION, record_fields
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
+    from leadflow.leads.models import Lead
 
 # A key shared by more records than this (a very common name in one big
 # city) is too vague to compare everyone under it; the other keys still work.
@@ -60,3 +68,65 @@ def match_candidates(person: Person, *, exclude_lead_id: int | None = None) -> l
         )
     matches.sort(key=lambda match: (-match.confidence, match.contact_id is None))
     return matches
+
+
+def duplicate_pairs_visible(user: User) -> QuerySet[DuplicatePair]:
+    """Open pairs of the review queue whose two leads ``user`` may both see."""
+    from leadflow.leads.models import Lead
+
+    visible = Lead.objects.visible_to(user, "view").values("pk")
+    return DuplicatePair.objects.filter(
+        status=DuplicateStatus.OPEN, lead_a__in=visible, lead_b__in=visible
+    ).select_related("lead_a", "lead_b", "lead_a__owner", "lead_b__owner")
+
+
+def duplicate_pair_list(
+    *, user: User, cursor: str | None = None, limit: int = 50
+) -> Page[DuplicatePair]:
+    """The review queue, most likely duplicates first (keyset pages)."""
+    return keyset_paginate(
+        duplicate_pairs_visible(user), ordering="-confidence", cursor=cursor, limit=limit
+    )
+
+
+def duplicate_pair_get(*, user: User, pk: Any) -> DuplicatePair:
+    """An open pair whose leads ``user`` may both see; ``DuplicatePair.DoesNotExist`` (404) otherwise."""
+    return duplicate_pairs_visible(user).get(pk=pk)
+
+
+def merge_audit_list(*, user: User, limit: int = 20) -> list[AuditEvent]:
+    """Recent merges into leads ``user`` may change whose other lead is still merged away."""
+    from leadflow.leads.models import Lead
+
+    audits = AuditEvent.objects.filter(
+        action=MERGE_AUDIT_ACTION, object_type="leads.lead"
+    ).order_by("-occurred_at", "-pk")
+    result: list[AuditEvent] = []
+    scope = Lead.objects.visible_to(user, "change")
+    for audit in audits[: limit * 5]:
+        before = audit.before or {}
+        gone = before.get("other", {}).get("id")
+        if gone is None or Lead.objects.filter(pk=gone).exists():
+            continue
+        if scope.filter(pk=audit.object_id).exists():
+            result.append(audit)
+        if len(result) >= limit:
+            break
+    return result
+
+
+def merge_audit_get(*, user: User, pk: Any) -> AuditEvent:
+    """A merge's audit record if ``user`` may change the surviving lead; DoesNotExist otherwise."""
+    from leadflow.leads.models import Lead
+
+    audit = AuditEvent.objects.get(pk=pk, action=MERGE_AUDIT_ACTION, object_type="leads.lead")
+    if not Lead.objects.visible_to(user, "view").filter(pk=audit.object_id).exists():
+        raise AuditEvent.DoesNotExist
+    return audit
+
+
+def merge_audit_latest(*, survivor: Lead) -> AuditEvent:
+    """The audit record of the latest merge into ``survivor``."""
+    return AuditEvent.objects.filter(
+        action=MERGE_AUDIT_ACTION, object_type="leads.lead", object_id=str(survivor.pk)
+    ).latest("pk")

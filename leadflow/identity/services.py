@@ -5,17 +5,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import connection, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from leadflow.core.models import AuditEvent, EventKind
+from leadflow.core.services import audit_record, event_record, snapshot
 from leadflow.identity.matching import Person, blocking_keys, compare, match_level, person_from
 from leadflow.identity.models import DuplicatePair, DuplicateStatus, MatchKey
 
 if TYPE_CHECKING:
+    from leadflow.accounts.models import User
     from leadflow.leads.models import Lead
     from leadflow.sales.models import Contact
+
+M = TypeVar("M", bound=models.Model)
 
 # The person fields a lead's or contact's match keys are built from.
 KEY_FIELDS = (
@@ -331,3 +338,330 @@ def _duplicate_pairs_store(
     summary.pairs += len(reported)
     summary.new_pairs += len(new)
     return reported
+
+
+# -- merging two leads, and undoing it -------------------------------------------
+
+# Person fields a merge chooses between, one by one.
+MERGE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company_name",
+    "job_title",
+    "street",
+    "city",
+    "postal_code",
+    "region",
+    "country",
+    "language",
+    "purchase_timeframe",
+    "external_id",
+)
+MERGE_AUDIT_ACTION = "lead.merge"
+UNMERGE_AUDIT_ACTION = "lead.unmerge"
+# Relations whose rows are not history to keep but derived from the lead:
+# match keys and score details are recomputed, possible-duplicate pairs are
+# saved in the audit record and deleted with the merged lead.
+_DERIVED_RELATIONS = {"identity.matchkey", "identity.duplicatepair", "scoring.leadscore"}
+
+
+def _lead_relations() -> list[tuple[type[models.Model], str]]:
+    """(model, foreign key name) of every row that points at a lead and is its history."""
+    from leadflow.leads.models import Lead
+
+    relations: list[tuple[type[models.Model], str]] = []
+    # Hidden ones too: a contact's ``source_lead`` has no reverse accessor.
+    for relation in Lead._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete):
+            continue
+        model = relation.related_model
+        if not isinstance(model, type) or not issubclass(model, models.Model):
+            continue
+        if model._meta.label_lower in _DERIVED_RELATIONS:
+            continue
+        if relation.one_to_many or relation.one_to_one:
+            relations.append((model, relation.field.name))  # type: ignore[union-attr]
+    return relations
+
+
+def merge_default_choices(survivor: Lead, other: Lead) -> dict[str, str]:
+    """Per differing field, which lead's value a merge keeps unless told otherwise.
+
+    A value beats a blank; between two values the lead changed more recently wins.
+    """
+    newer = "other" if other.updated_at > survivor.updated_at else "survivor"
+    choices = {}
+    for name in MERGE_FIELDS:
+        mine, theirs = getattr(survivor, name), getattr(other, name)
+        if mine == theirs:
+            continue
+        choices[name] = "other" if not mine else "survivor" if not theirs else newer
+    return choices
+
+
+def _lock_both(actor: User | None, first_pk: int, second_pk: int) -> dict[int, Lead]:
+    """Both leads, locked in id order; PermissionDenied unless ``actor`` may change both."""
+    from leadflow.leads.models import Lead
+
+    queryset = Lead.objects.all() if actor is None else Lead.objects.visible_to(actor, "change")
+    locked = {
+        lead.pk: lead
+        for lead in queryset.select_for_update(of=("self",))
+        .filter(pk__in=[first_pk, second_pk])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise PermissionDenied(_("You may merge only leads you may change."))
+    return locked
+
+
+@transaction.atomic
+def leads_merge(
+    *, actor: User | None, survivor: Lead, other: Lead, choices: dict[str, str]
+) -> Lead:
+    """Merge ``other`` into ``survivor``: one card for one person, nothing lost.
+
+    ``choices`` names, per person field, whose value the survivor keeps
+    ("survivor" or "other"); fields not named keep the survivor's value.
+    Custom attributes are united (the survivor's value wins a conflict).
+    Every inquiry, activity, event, deal and other row that pointed at
+    ``other`` now points at the survivor. The other lead is then deleted;
+    the audit record (action ``lead.merge``) holds both leads as they were,
+    the ids of the rows moved and the possible-duplicate pairs deleted with
+    it, which is all :func:`leads_unmerge` needs to bring it back with its
+    own id. The actor must be allowed to change both leads.
+    """
+    from leadflow.leads.models import LeadStatus
+    from leadflow.leads.services import lead_check_reachable
+    from leadflow.scoring.services import lead_score_refresh
+
+    if survivor.pk == other.pk:
+        raise ValidationError(_("A lead cannot be merged with itself."))
+    locked = _lock_both(actor, survivor.pk, other.pk)
+    survivor, other = locked[survivor.pk], locked[other.pk]
+    errors = {
+        name: _("Choose “survivor” or “other”.")
+        for name, side in choices.items()
+        if side not in ("survivor", "other")
+    }
+    errors |= {
+        name: _("Not a field a merge chooses.") for name in choices if name not in MERGE_FIELDS
+    }
+    if errors:
+        raise ValidationError(errors)
+    if other.status == LeadStatus.CONVERTED:
+        raise ValidationError(
+            _("The other lead was converted; merge the other way round, into the converted lead.")
+        )
+
+    before: dict[str, Any] = {
+        "survivor": {"id": survivor.pk, **snapshot(survivor)},
+        "other": {"id": other.pk, **snapshot(other)},
+    }
+    taken = sorted(name for name, side in choices.items() if side == "other")
+    for name in taken:
+        setattr(survivor, name, getattr(other, name))
+    survivor.custom = {**other.custom, **survivor.custom}
+    lead_check_reachable({name: getattr(survivor, name) for name in MERGE_FIELDS})
+
+    moved: dict[str, list[int]] = {}
+    # One-to-one rows (a first-response deadline) the survivor has already:
+    # the other lead's are kept in the audit record and deleted with it.
+    kept_rows: dict[str, list[dict[str, Any]]] = {}
+    for model, field_name in _lead_relations():
+        label = f"{model._meta.label_lower}.{field_name}"
+        rows = model._base_manager.filter(**{field_name: other.pk})
+        if (
+            model._meta.get_field(field_name).one_to_one
+            and model._base_manager.filter(**{field_name: survivor.pk}).exists()
+        ):
+            kept_rows[label] = [{"id": row.pk, **snapshot(row)} for row in rows]
+            continue
+        ids = list(rows.values_list("pk", flat=True))
+        if ids:
+            moved[label] = ids
+            model._base_manager.filter(pk__in=ids).update(**{field_name: survivor.pk})
+    pairs = [
+        {
+            "id": pair.pk,
+            "lead_a": pair.lead_a_id,
+            "lead_b": pair.lead_b_id,
+            "confidence": pair.confidence,
+            "explanation": pair.explanation,
+            "status": pair.status,
+            "created_at": pair.created_at.isoformat(),
+        }
+        for pair in DuplicatePair.objects.filter(
+            models.Q(lead_a_id=other.pk) | models.Q(lead_b_id=other.pk)
+        )
+    ]
+    before["moved"] = moved
+    before["kept_rows"] = kept_rows
+    before["pairs"] = pairs
+    other_repr = str(other)
+    other.delete()
+
+    survivor.version += 1
+    survivor.save()
+    audit = audit_record(
+        actor=actor,
+        action=MERGE_AUDIT_ACTION,
+        obj=survivor,
+        before=before,
+        after=snapshot(survivor),
+    )
+    event_record(
+        kind=EventKind.MERGED,
+        actor=actor,
+        lead=survivor,
+        from_value=before["other"]["id"],
+        to_value=survivor.pk,
+        data={
+            "other": before["other"]["id"],
+            "other_name": other_repr,
+            "fields_from_other": taken,
+            "rows_moved": {name: len(ids) for name, ids in moved.items()},
+            "audit": audit.pk,
+        },
+    )
+    match_keys_refresh(lead=survivor)
+    return lead_score_refresh(lead=survivor)
+
+
+def _restored_row(model: type[M], state: dict[str, Any]) -> M:
+    """An unsaved row with the id and field values of an audit snapshot."""
+    row = model(pk=state["id"])
+    for field in model._meta.concrete_fields:
+        if field.attname in state and not field.primary_key:
+            setattr(row, field.attname, field.to_python(state[field.attname]))
+    return row
+
+
+def _restored_lead(state: dict[str, Any]) -> Lead:
+    from leadflow.leads.models import Lead
+
+    return _restored_row(Lead, state)
+
+
+@transaction.atomic
+def leads_unmerge(*, actor: User | None, audit_event: AuditEvent) -> tuple[Lead, Lead]:
+    """Undo a merge from its audit record; returns (survivor, the lead brought back).
+
+    The merged-away lead comes back with its own id and every field it had;
+    the rows that were moved from it (inquiries, activities, events, …) go
+    back to it — those still pointing at the survivor; rows written since
+    the merge stay with the survivor. Fields the survivor took from it return
+    to the survivor's old value unless someone has changed them since. Its
+    possible-duplicate pairs return too, except the pair of the two leads,
+    which is now dismissed: someone has decided they are two people.
+    """
+    from leadflow.leads.models import Lead
+    from leadflow.scoring.services import lead_score_refresh
+
+    if audit_event.action != MERGE_AUDIT_ACTION or not isinstance(audit_event.before, dict):
+        raise ValidationError(_("This audit record is not a merge."))
+    before = audit_event.before
+    kept, gone = before["survivor"], before["other"]
+    if Lead.objects.filter(pk=gone["id"]).exists():
+        raise ValidationError(_("This merge has been undone already."))
+    queryset = Lead.objects.all() if actor is None else Lead.objects.visible_to(actor, "change")
+    try:
+        survivor = queryset.select_for_update(of=("self",)).get(pk=kept["id"])
+    except Lead.DoesNotExist:
+        raise PermissionDenied(_("You may undo only merges into a lead you may change.")) from None
+
+    other = _restored_lead(gone)
+    created_at, updated_at = other.created_at, other.updated_at
+    other.save(force_insert=True)
+    # auto_now(_add) stamped the re-inserted row with "now"; it keeps its own dates.
+    Lead.objects.filter(pk=other.pk).update(created_at=created_at, updated_at=updated_at)
+    other.created_at, other.updated_at = created_at, updated_at
+    relations = {
+        f"{model._meta.label_lower}.{name}": (model, name) for model, name in _lead_relations()
+    }
+    for key, ids in before.get("moved", {}).items():
+        if key not in relations:
+            continue
+        model, field_name = relations[key]
+        model._base_manager.filter(pk__in=ids, **{field_name: survivor.pk}).update(
+            **{field_name: other.pk}
+        )
+
+    for key, states in before.get("kept_rows", {}).items():
+        if key in relations:
+            for state in states:
+                _restored_row(relations[key][0], state).save(force_insert=True)
+
+    merged_state = audit_event.after or {}
+    restored = []
+    for name in MERGE_FIELDS:
+        if kept.get(name) != merged_state.get(name) and getattr(survivor, name) == merged_state.get(
+            name
+        ):
+            setattr(survivor, name, kept.get(name))
+            restored.append(name)
+    if survivor.custom == merged_state.get("custom"):
+        survivor.custom = kept.get("custom", {})
+    survivor.version += 1
+    survivor.save()
+
+    for pair in before.get("pairs", []):
+        if Lead.objects.filter(pk__in=[pair["lead_a"], pair["lead_b"]]).count() != 2:
+            continue
+        status = pair["status"]
+        if {pair["lead_a"], pair["lead_b"]} == {survivor.pk, other.pk}:
+            status = DuplicateStatus.DISMISSED
+        DuplicatePair.objects.update_or_create(
+            lead_a_id=pair["lead_a"],
+            lead_b_id=pair["lead_b"],
+            defaults={
+                "confidence": pair["confidence"],
+                "explanation": pair["explanation"],
+                "status": status,
+            },
+        )
+    pair = DuplicatePair.objects.filter(
+        lead_a_id=min(survivor.pk, other.pk), lead_b_id=max(survivor.pk, other.pk)
+    ).first()
+    if pair is None:
+        DuplicatePair.objects.create(
+            lead_a_id=min(survivor.pk, other.pk),
+            lead_b_id=max(survivor.pk, other.pk),
+            confidence=0.0,
+            status=DuplicateStatus.DISMISSED,
+        )
+
+    audit_record(
+        actor=actor,
+        action=UNMERGE_AUDIT_ACTION,
+        obj=survivor,
+        before={"merge_audit": audit_event.pk},
+        after={"restored": other.pk, "fields_restored": restored},
+    )
+    data = {"merge_audit": audit_event.pk, "survivor": survivor.pk, "restored": other.pk}
+    event_record(kind=EventKind.UNMERGED, actor=actor, lead=survivor, to_value=other.pk, data=data)
+    event_record(kind=EventKind.UNMERGED, actor=actor, lead=other, to_value=other.pk, data=data)
+    match_keys_refresh(lead=survivor)
+    match_keys_refresh(lead=other)
+    return lead_score_refresh(lead=survivor), lead_score_refresh(lead=other)
+
+
+@transaction.atomic
+def duplicate_pair_dismiss(*, actor: User | None, pair: DuplicatePair) -> DuplicatePair:
+    """“Not the same person”: the pair leaves the queue, and later scans leave it out."""
+    _lock_both(actor, pair.lead_a_id, pair.lead_b_id)
+    pair = DuplicatePair.objects.select_for_update().get(pk=pair.pk)
+    if pair.status != DuplicateStatus.OPEN:
+        raise ValidationError(_("This pair has been decided already."))
+    pair.status = DuplicateStatus.DISMISSED
+    pair.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="duplicatepair.dismiss",
+        obj=pair,
+        before={"status": DuplicateStatus.OPEN},
+        after={"status": pair.status},
+    )
+    return pair

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
@@ -101,7 +101,7 @@ class Command(LeadflowCommand):
         if csv_path:
             try:
                 out = (
-                    self.stdout._out  # type: ignore[attr-defined]
+                    cast(TextIO, self.stdout._out)
                     if csv_path == "-"
                     else open(csv_path, "w", newline="", encoding="utf-8")  # noqa: SIM115
                 )
