@@ -54,6 +54,7 @@ from leadflow.intake.webhooks import (
     webhook_source_update,
 )
 from leadflow.leads.models import Lead
+from leadflow.leads.services import lead_assign
 from leadflow.sales.models import Contact
 from leadflow.sales.selectors import contact_get
 from leadflow.web.forms import add_service_error
@@ -420,8 +421,19 @@ def call_entry(request: AuthenticatedRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_service_error(form, exc)
             else:
+                _rep_takes_new_lead(request.user, inquiry)
                 return redirect(_inquiry_destination(request, inquiry, reverse("intake:call")))
     return render(request, "intake/call.html", {"section": "call", "form": form}, status=status)
+
+
+def _rep_takes_new_lead(user: Any, inquiry: Inquiry) -> None:
+    """A rep owns the lead a call they took created, as with a lead entered by hand —
+    unless routing has already given it to someone."""
+    if inquiry.outcome != InquiryOutcome.CREATED or not user.is_sales_rep:
+        return
+    lead = Lead.objects.filter(pk=inquiry.lead_id, owner__isnull=True).first()
+    if lead is not None:
+        lead_assign(actor=user, lead=lead, owner=user, reason=_("Took the call"))
 
 
 def visible_matches(user: Any, fields: dict[str, str]) -> list[dict[str, Any]]:
