@@ -244,6 +244,9 @@ def lead_assign(
         to_value=lead.owner_id,
         data={"reason": reason} if reason else None,
     )
+    from leadflow.routing.services import first_task_follow_owner
+
+    first_task_follow_owner(lead=lead)
     audit_record(
         actor=actor,
         action="lead.assign",

@@ -32,7 +32,10 @@ def test_logging_a_done_call_starts_work_on_a_new_lead(rhys: User) -> None:
     )
     lead.refresh_from_db()
     assert lead.status == LeadStatus.WORKING
-    assert Event.objects.filter(lead=lead, kind=EventKind.ACTIVITY_LOGGED).count() == 1
+    assert (
+        Event.objects.filter(lead=lead, kind=EventKind.ACTIVITY_LOGGED, to_value="call").count()
+        == 1
+    )
     assert Event.objects.filter(
         lead=lead, kind=EventKind.STATUS_CHANGED, to_value="working"
     ).exists()

@@ -28,7 +28,9 @@ def text(response: Any) -> str:
 
 def planned(owner: User, subject: str, days: int, **about: Any) -> Activity:
     if not about:
-        about = {"lead": make_lead(actor=owner, owner=owner)}
+        lead = make_lead(actor=owner, owner=owner)
+        Activity.objects.filter(lead=lead).delete()  # its first task: only what is made here counts
+        about = {"lead": lead}
     due = timezone.now() + datetime.timedelta(days=days)
     return make_activity(owner=owner, kind="task", subject=subject, due_at=due, **about)
 

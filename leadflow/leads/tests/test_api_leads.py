@@ -302,7 +302,8 @@ def test_a_leads_history_lists_its_events_oldest_first(rhys: User, harriet: User
 
     assert response.status_code == 200
     kinds = [e["kind"] for e in response.json()["items"]]
-    assert kinds == ["created", "owner_changed", "rejected"]
+    # The lead's first task ("Contact the lead") is planned as it arrives.
+    assert kinds == ["created", "activity_logged", "owner_changed", "rejected"]
     rejected = response.json()["items"][-1]
     assert rejected["actor"] == rhys.pk
     assert rejected["interface"] == "api"

@@ -261,7 +261,7 @@ def test_logging_a_done_call_puts_it_on_the_timeline(client: Client, rhys: User)
         {"kind": "call", "subject": "Intro call", "state": "done", "outcome": "Keen"},
     )
     assert response.status_code == 302
-    activity = Activity.objects.get(lead=lead)
+    activity = Activity.objects.get(lead=lead, kind="call")
     assert activity.is_done and activity.outcome == "Keen"
     lead.refresh_from_db()
     assert lead.status == LeadStatus.WORKING
@@ -276,7 +276,7 @@ def test_a_planned_activity_needs_a_due_date(client: Client, rhys: User) -> None
     )
     assert response.status_code == 400
     assert "Say when the planned activity is due." in text(response)
-    assert not Activity.objects.exists()
+    assert not Activity.objects.filter(subject="Later").exists()
 
 
 # --- Assign ---------------------------------------------------------------------------

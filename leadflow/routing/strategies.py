@@ -1,0 +1,276 @@
+"""How a rule's strategy picks one owner among the people it targets.
+
+Everyone a rule targets is a *candidate* (the rule's pool if it names one,
+else the sales reps of its team, else its named person). A candidate is
+*eligible* when active, available (not on leave) and below capacity (fewer
+open leads — new, working, nurturing — than ``User.capacity``). Only eligible
+candidates are ever chosen; when none is, the lead stays unassigned.
+
+Candidates stand in a fixed *turn order* (by user id). Round robin goes to the
+next eligible person after the one the rule last chose, and the other
+strategies break their ties in the same turn order, so ties rotate instead of
+always favouring the same person.
+
+The functions here decide; they do not write. ``leadflow.routing.services``
+locks the rule, calls them and records the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from leadflow.accounts.models import Role, Tier, User
+from leadflow.leads.models import OPEN_LEAD_STATUSES, Lead
+from leadflow.routing.models import Strategy
+
+if TYPE_CHECKING:
+    from leadflow.routing.models import RoutingRule
+
+
+def window_days() -> int:
+    """How far back "best performer" looks at closed leads."""
+    return int(getattr(settings, "LEADFLOW_ROUTING_WINDOW_DAYS", 180))
+
+
+def prior_strength() -> float:
+    """How many closed leads' worth of weight the team's rate has in a rep's smoothed rate."""
+    return float(getattr(settings, "LEADFLOW_ROUTING_PRIOR_STRENGTH", 10))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    user: User
+    open_leads: int
+
+    @property
+    def capacity(self) -> int:
+        return int(self.user.capacity)
+
+    @property
+    def has_room(self) -> bool:
+        return self.open_leads < self.capacity
+
+    @property
+    def load(self) -> Fraction:
+        """Open leads as a share of capacity (exact, so equal loads compare equal)."""
+        return Fraction(self.open_leads, self.capacity) if self.capacity else Fraction(10**9)
+
+    def load_text(self) -> str:
+        return f"{self.user.username} {self.open_leads}/{self.capacity}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The person a strategy picked (None: nobody fits) and why, in words and figures."""
+
+    owner: User | None
+    why: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def target_users(rule: RoutingRule) -> list[User]:
+    """Everyone the rule may give a lead to, in turn order (user id).
+
+    The rule's pool should be prefetched.
+    """
+    if rule.strategy == Strategy.NAMED_PERSON:
+        return [rule.person] if rule.person is not None else []
+    pool = list(rule.pool.all())
+    if pool:
+        return sorted(pool, key=lambda user: user.pk)
+    if rule.team_id is None:
+        return []
+    return list(
+        User.objects.filter(team_id=rule.team_id, role=Role.SALES_REP, is_active=True).order_by(
+            "pk"
+        )
+    )
+
+
+def open_lead_counts(user_ids: Iterable[int]) -> dict[int, int]:
+    """Open leads (new, working, nurturing) per owner, for the given people."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = (
+        Lead.objects.filter(owner_id__in=ids, status__in=OPEN_LEAD_STATUSES)
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(ids, 0)
+    counts.update({row["owner_id"]: row["n"] for row in rows})
+    return counts
+
+
+def candidates(users: Sequence[User], loads: dict[int, int]) -> list[Candidate]:
+    return [Candidate(user, loads.get(user.pk, 0)) for user in users]
+
+
+def is_eligible(candidate: Candidate) -> bool:
+    user = candidate.user
+    return bool(user.is_active and user.is_available and candidate.has_room)
+
+
+def in_turn(ids: Sequence[int], last_id: int | None) -> list[int]:
+    """``ids`` (ascending) rotated to start with the first one after ``last_id``."""
+    if last_id is None:
+        return list(ids)
+    later = [pk for pk in ids if pk > last_id]
+    earlier = [pk for pk in ids if pk <= last_id]
+    return later + earlier
+
+
+def round_robin_pick(eligible: Sequence[Candidate], last_id: int | None) -> Candidate | None:
+    """The first eligible candidate after ``last_id`` in turn order, wrapping round."""
+    by_id = {candidate.user.pk: candidate for candidate in eligible}
+    order = in_turn(sorted(by_id), last_id)
+    return by_id[order[0]] if order else None
+
+
+def least_loaded_pick(eligible: Sequence[Candidate], last_id: int | None) -> Candidate | None:
+    """The candidate with the smallest share of capacity in use; ties go in turn order."""
+    if not eligible:
+        return None
+    rank = {pk: n for n, pk in enumerate(in_turn(sorted(c.user.pk for c in eligible), last_id))}
+    return min(eligible, key=lambda c: (c.load, rank[c.user.pk]))
+
+
+def smoothed_rate(wins: int, closed: int, prior: float, strength: float) -> float:
+    """A conversion rate pulled towards ``prior`` by ``strength`` imaginary closed leads.
+
+    (wins + strength × prior) / (closed + strength): with no history a rep
+    stands at the team's rate; one lucky win out of one closed lead moves a
+    rep only a little above it, while 40 wins out of 100 count almost at
+    face value. This is the mean of a Beta prior centred on the team's rate.
+    """
+    return (wins + strength * prior) / (closed + strength)
+
+
+@dataclass(frozen=True)
+class Rated:
+    candidate: Candidate
+    wins: int
+    closed: int
+    rate: float
+
+    def text(self) -> str:
+        return f"{self.candidate.user.username} {self.rate:.2f} ({self.wins}/{self.closed})"
+
+
+def best_performer_ranking(
+    eligible: Sequence[Candidate],
+    performance: dict[int, tuple[int, int]],
+    last_id: int | None,
+    *,
+    strength: float | None = None,
+) -> list[Rated]:
+    """Eligible candidates from best to worst smoothed conversion rate.
+
+    ``performance`` maps a user id to (wins, closed) for the lead's
+    temperature over the window. The prior is the rate of all candidates
+    together (the team's rate). Ties go to the less loaded, then in turn order.
+    """
+    strength = prior_strength() if strength is None else strength
+    total_wins = sum(performance.get(c.user.pk, (0, 0))[0] for c in eligible)
+    total_closed = sum(performance.get(c.user.pk, (0, 0))[1] for c in eligible)
+    prior = total_wins / total_closed if total_closed else 0.0
+    rank = {pk: n for n, pk in enumerate(in_turn(sorted(c.user.pk for c in eligible), last_id))}
+    rated = []
+    for candidate in eligible:
+        wins, closed = performance.get(candidate.user.pk, (0, 0))
+        rated.append(Rated(candidate, wins, closed, smoothed_rate(wins, closed, prior, strength)))
+    rated.sort(key=lambda r: (-r.rate, r.candidate.load, rank[r.candidate.user.pk]))
+    return rated
+
+
+def choose(
+    rule: RoutingRule,
+    lead: Lead,
+    people: Sequence[Candidate],
+    *,
+    performance: dict[int, tuple[int, int]] | None = None,
+) -> Choice:
+    """Apply the rule's strategy to ``people`` (its candidates with their loads)."""
+    eligible = [candidate for candidate in people if is_eligible(candidate)]
+    skipped = {
+        c.user.username: _skip_reason(c) for c in people if not is_eligible(c)
+    }  # why each one was passed over, for the event
+    last_id = rule.last_assigned_id
+    strategy = rule.strategy
+    figures: dict[str, Any] = {"skipped": skipped} if skipped else {}
+    if strategy == Strategy.NAMED_PERSON:
+        picked = eligible[0] if eligible else None
+        if picked is None:
+            return Choice(None, _("named person: %(who)s cannot take it") % _nobody(rule), figures)
+        return Choice(
+            picked.user, _("named person: %(who)s") % {"who": picked.user.username}, figures
+        )
+    if strategy == Strategy.JUNIOR_POOL:
+        juniors = [c for c in eligible if c.user.tier == Tier.JUNIOR]
+        picked = round_robin_pick(juniors, last_id)
+        if picked is None:
+            return Choice(None, _("junior pool: no junior is free"), figures)
+        return Choice(
+            picked.user,
+            _("junior pool: next junior in turn is %(who)s (of %(n)d free)")
+            % {"who": picked.user.username, "n": len(juniors)},
+            figures,
+        )
+    if strategy == Strategy.ROUND_ROBIN:
+        picked = round_robin_pick(eligible, last_id)
+        if picked is None:
+            return Choice(None, _("round robin: nobody is free"), figures)
+        return Choice(
+            picked.user,
+            _("round robin: next in turn is %(who)s (of %(n)d free)")
+            % {"who": picked.user.username, "n": len(eligible)},
+            figures,
+        )
+    if strategy == Strategy.LEAST_LOADED:
+        picked = least_loaded_pick(eligible, last_id)
+        if picked is None:
+            return Choice(None, _("least loaded: nobody is free"), figures)
+        others = sorted((c for c in eligible if c is not picked), key=lambda c: c.load)[:3]
+        text = _("least loaded: %(who)s") % {"who": picked.load_text()}
+        if others:
+            text += " " + _("vs") + " " + ", ".join(c.load_text() for c in others)
+        figures["loads"] = {c.user.username: [c.open_leads, c.capacity] for c in eligible}
+        return Choice(picked.user, text, figures)
+    # Best performer.
+    ranking = best_performer_ranking(eligible, performance or {}, last_id)
+    if not ranking:
+        return Choice(None, _("best performer: nobody is free"), figures)
+    best = ranking[0]
+    text = _("best performer (%(temperature)s, %(days)d days): %(who)s") % {
+        "temperature": lead.temperature,
+        "days": window_days(),
+        "who": best.text(),
+    }
+    if len(ranking) > 1:
+        text += " " + _("vs") + " " + ", ".join(r.text() for r in ranking[1:4])
+    figures["rates"] = {
+        r.candidate.user.username: {"rate": round(r.rate, 4), "wins": r.wins, "closed": r.closed}
+        for r in ranking
+    }
+    return Choice(best.candidate.user, text, figures)
+
+
+def _nobody(rule: RoutingRule) -> dict[str, str]:
+    return {"who": rule.person.username if rule.person else "—"}
+
+
+def _skip_reason(candidate: Candidate) -> str:
+    user = candidate.user
+    if not user.is_active:
+        return "inactive"
+    if not user.is_available:
+        return "unavailable"
+    return f"at capacity {candidate.open_leads}/{candidate.capacity}"
