@@ -11,19 +11,19 @@ and ``mail_receive`` recognises its Message-ID.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import imaplib
 import logging
 import re
 import ssl
 from collections import Counter
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from aiosmtpd.controller import Controller
-from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
 from leadflow.intake.mail import TOO_LARGE, mail_receive
@@ -60,12 +60,18 @@ class InquiryMailHandler:
         channel: Channel,
         campaign: Campaign | None = None,
         max_bytes: int,
-        on_inquiry: Callable[[Inquiry], None] | None = None,
     ) -> None:
         self.channel = channel
         self.campaign = campaign
         self.max_bytes = max_bytes
-        self.on_inquiry = on_inquiry
+        # One thread of its own does the database work, one message at a time,
+        # so the event loop keeps talking SMTP meanwhile.
+        self.database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailin")
+
+    def close(self) -> None:
+        """Close the database thread's connections and end it."""
+        self.database_thread.submit(connections.close_all).result()
+        self.database_thread.shutdown()
 
     def receive(self, raw: bytes, mail_from: str, rcpt_tos: list[str], peer: Any) -> Inquiry:
         _release_connections()
@@ -80,8 +86,6 @@ class InquiryMailHandler:
             )
         finally:
             _release_connections()
-        if self.on_inquiry is not None:
-            self.on_inquiry(inquiry)
         return inquiry
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -91,9 +95,13 @@ class InquiryMailHandler:
         if len(raw) > self.max_bytes:
             return "552 5.3.4 Message too big"
         try:
-            # One database thread: the receiver writes one message at a time.
-            inquiry = await sync_to_async(self.receive, thread_sensitive=True)(
-                raw, envelope.mail_from or "", list(envelope.rcpt_tos), session.peer
+            inquiry = await asyncio.get_running_loop().run_in_executor(
+                self.database_thread,
+                self.receive,
+                raw,
+                envelope.mail_from or "",
+                list(envelope.rcpt_tos),
+                session.peer,
             )
         except Exception:
             logger.exception("Could not store a message from %s", envelope.mail_from)
@@ -104,6 +112,16 @@ class InquiryMailHandler:
         return "250 2.0.0 Message accepted"
 
 
+class MailReceiver(Controller):
+    """aiosmtpd's threaded controller; stopping it also closes the handler's database thread."""
+
+    handler: InquiryMailHandler
+
+    def stop(self, no_assert: bool = False) -> None:
+        super().stop(no_assert=no_assert)
+        self.handler.close()
+
+
 def smtp_receiver(
     *,
     host: str,
@@ -111,13 +129,10 @@ def smtp_receiver(
     channel: Channel,
     campaign: Campaign | None = None,
     max_bytes: int,
-    on_inquiry: Callable[[Inquiry], None] | None = None,
-) -> Controller:
+) -> MailReceiver:
     """An SMTP receiver on host:port, not yet started (``.start()`` / ``.stop()``)."""
-    handler = InquiryMailHandler(
-        channel=channel, campaign=campaign, max_bytes=max_bytes, on_inquiry=on_inquiry
-    )
-    return Controller(
+    handler = InquiryMailHandler(channel=channel, campaign=campaign, max_bytes=max_bytes)
+    return MailReceiver(
         handler,
         hostname=host,
         port=port,

@@ -26,7 +26,7 @@ class StoredMessage:
     flags: set[str] = field(default_factory=set)
 
 
-class TestMailbox:
+class LoopbackMailbox:
     """The messages, and switches that make the server misbehave once."""
 
     def __init__(self, *, username: str, password: str, name: str = "INBOX") -> None:
@@ -39,6 +39,8 @@ class TestMailbox:
         self.commands: list[str] = []
 
     def add(self, raw: bytes, *, seen: bool = False) -> int:
+        """Store a message as a server does, with CRLF line ends; returns its UID."""
+        raw = re.sub(rb"\r?\n", b"\r\n", raw)
         with self.lock:
             uid = (self.messages[-1].uid + 1) if self.messages else 1
             self.messages.append(StoredMessage(uid, raw, {"\\Seen"} if seen else set()))
@@ -210,12 +212,12 @@ class _Session(socketserver.StreamRequestHandler):
 
 
 class MailboxServer(socketserver.ThreadingTCPServer):
-    """Serves one TestMailbox on 127.0.0.1 (a free port) from a background thread."""
+    """Serves one LoopbackMailbox on 127.0.0.1 (a free port) from a background thread."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, mailbox: TestMailbox) -> None:
+    def __init__(self, mailbox: LoopbackMailbox) -> None:
         super().__init__(("127.0.0.1", 0), _Session)
         self.mailbox = mailbox
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
