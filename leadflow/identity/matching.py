@@ -25,6 +25,7 @@ from typing import Any
 import jellyfish
 from django.conf import settings
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from leadflow.identity.normalise import fold, normalise_company_name
 
@@ -156,6 +157,12 @@ def blocking_keys(person: Person) -> set[str]:
             if value:
                 keys.add(f"n{tag}:{name}|{value}"[:160])
                 keys.add(f"s{tag}:{sound}|{value}"[:160])
+    if person.street and person.postal_code:
+        # One household: catches a changed or badly typed name.
+        keys.add(f"a:{person.street}|{person.postal_code}"[:160])
+    if person.last and person.postal_code:
+        # The surname's sound where they live: catches a changed first name or a typo in it.
+        keys.add(f"lz:{_phonetic(person.last.split())}|{person.postal_code}"[:160])
     for name, value in person.identity.items():
         keys.add(f"i:{name}={value}"[:160])
     return keys
@@ -165,14 +172,32 @@ def _ratio(a: str, b: str) -> float:
     return fuzz.ratio(a, b) / 100.0
 
 
-def _name_similarity(a: Person, b: Person) -> float:
-    # token_sort_ratio ignores name order (“Yılmaz Ayşe” = “Ayşe Yılmaz”).
-    whole = fuzz.token_sort_ratio(a.name, b.name) / 100.0
-    # Initials: “J. Smith” and “John Smith”.
-    initial = a.first and b.first and (len(a.first) == 1 or len(b.first) == 1)
-    if initial and a.last and b.last and a.first[0] == b.first[0]:
-        return max(whole, 0.9 * _ratio(a.last, b.last))
-    return whole
+def _one_edit_apart(a: str, b: str) -> bool:
+    """A typo: one character changed, added or dropped, or two neighbours swapped."""
+    return Levenshtein.distance(a, b) <= 1 or (
+        len(a) == len(b)
+        and sum(x != y for x, y in zip(a, b, strict=True)) == 2
+        and sorted(a) == sorted(b)
+    )
+
+
+def _name_parts(a: Person, b: Person) -> tuple[float, float, bool]:
+    """Similarity of the first names and of the last names, trying both name orders.
+
+    Returns (first, last, initial): ``initial`` when one first name is an
+    initial of the other ("J. Smith" and "John Smith").
+    """
+    straight = (_ratio(a.first, b.first), _ratio(a.last, b.last))
+    # “Yılmaz Ayşe” typed as first name “Yılmaz”: the same person.
+    crossed = (_ratio(a.first, b.last), _ratio(a.last, b.first))
+    first, last = max(straight, crossed, key=sum)
+    initial = bool(
+        a.first
+        and b.first
+        and (len(a.first) == 1 or len(b.first) == 1)
+        and a.first[0] == b.first[0]
+    )
+    return first, last, initial
 
 
 def _graded(similarity: float, steps: list[tuple[float, float]], otherwise: float) -> float:
@@ -183,7 +208,31 @@ def _graded(similarity: float, steps: list[tuple[float, float]], otherwise: floa
 
 
 def compare(a: Person, b: Person) -> tuple[float, dict[str, Any]]:
-    """Confidence (0–1) that a and b are one person, and the evidence per field."""
+    """Confidence (0–1) that a and b are one person, and the evidence per field.
+
+    Each weight is the log-odds a field's agreement (or disagreement) adds,
+    chosen from how often it agrees between two records of one person versus
+    two different people who share a blocking key:
+
+    - e-mail and phone: almost never shared by two people (+8, +6), but one
+      person often has several, so a different one says little (−1.5, −1).
+    - last name: a near-exact agreement is strong (+2.5), a typo-close one
+      good (+1.5); a different one counts against (−2) but not decisively,
+      because people change surnames and forms swap fields.
+    - first name: weaker than the surname (+1.5, a typo or a nickname +0.5, an initial +0.5);
+      a different one counts against as much as a different surname (−2):
+      the likeliest false match is a relative at the same address.
+    - street: one household of a few people (+2.5, close +1, else −1).
+    - postal code: thousands of people each (+1.5); one typo apart is no
+      evidence either way (0); else −1.
+    - city: tens of thousands (+0.5, else −0.5: spellings vary); nothing more
+      when the postal code agrees, which already says where they live.
+    - company: +1.5 for the same company, −1 for another (people move).
+    - identity attributes (such as a date of birth): near-unique among the
+      people sharing a key (+3, a typo +1, else −2).
+
+    The prior (−2.5) is the log-odds before any field is compared.
+    """
     evidence: dict[str, Any] = {}
 
     def weigh(name: str, similarity: float, weight: float) -> None:
@@ -195,28 +244,52 @@ def compare(a: Person, b: Person) -> tuple[float, dict[str, Any]]:
     if a.phone and b.phone:
         same = a.phone == b.phone
         weigh("phone", 1.0 if same else 0.0, 6.0 if same else -1.0)
-    if a.name_tokens and b.name_tokens:
-        similarity = _name_similarity(a, b)
+    if a.first and b.first and a.last and b.last:
+        first, last, initial = _name_parts(a, b)
+        last_weight = _graded(last, [(0.95, 2.5), (0.85, 1.5), (0.7, 0.0)], -2.0)
+        first_weight = (
+            0.5 if initial else _graded(first, [(0.95, 1.5), (0.8, 0.5), (0.7, 0.0)], -2.0)
+        )
+        evidence["name"] = {
+            "similarity": round((first + last) / 2, 3),
+            "weight": last_weight + first_weight,
+            "first_name": {"similarity": round(first, 3), "weight": first_weight},
+            "last_name": {"similarity": round(last, 3), "weight": last_weight},
+        }
+    elif a.name_tokens and b.name_tokens:
+        # One of them has a single name: compare the names as a whole, in any order.
+        similarity = fuzz.token_sort_ratio(a.name, b.name) / 100.0
         weigh(
-            "name",
-            similarity,
-            _graded(similarity, [(0.95, 3.0), (0.85, 2.0), (0.75, 0.5)], -4.0),
+            "name", similarity, _graded(similarity, [(0.95, 3.0), (0.85, 2.0), (0.75, 0.5)], -3.0)
         )
     if a.company and b.company:
         similarity = _ratio(a.company, b.company)
         weigh("company_name", similarity, _graded(similarity, [(0.9, 1.5)], -1.0))
     if a.street and b.street:
-        similarity = fuzz.token_sort_ratio(a.street, b.street) / 100.0
-        weigh("street", similarity, _graded(similarity, [(0.9, 2.5), (0.75, 1.0)], -1.5))
+        # Word order and a space typed or dropped (“waterfieldplace”) do not matter.
+        similarity = max(
+            fuzz.token_sort_ratio(a.street, b.street) / 100.0,
+            _ratio(a.street.replace(" ", ""), b.street.replace(" ", "")),
+        )
+        weigh("street", similarity, _graded(similarity, [(0.9, 2.5), (0.75, 1.0)], -1.0))
     if a.postal_code and b.postal_code:
         same = a.postal_code == b.postal_code
-        weigh("postal_code", 1.0 if same else 0.0, 1.5 if same else -1.0)
+        close = not same and _one_edit_apart(a.postal_code, b.postal_code)
+        weigh(
+            "postal_code",
+            1.0 if same else 0.5 if close else 0.0,
+            1.5 if same else 0.0 if close else -1.0,
+        )
     if a.city and b.city:
         similarity = _ratio(a.city, b.city)
-        weigh("city", similarity, _graded(similarity, [(0.9, 0.5)], -1.0))
+        weight = _graded(similarity, [(0.9, 0.5), (0.75, 0.0)], -0.5)
+        if weight > 0 and evidence.get("postal_code", {}).get("weight", 0) > 0:
+            weight = 0.0  # the postal code already says where they live
+        weigh("city", similarity, weight)
     for name in a.identity.keys() & b.identity.keys():
-        similarity = _ratio(a.identity[name], b.identity[name])
-        weigh(name, similarity, _graded(similarity, [(1.0, 3.0), (0.85, 0.5)], -2.0))
+        x, y = a.identity[name], b.identity[name]
+        weight = 3.0 if x == y else 1.0 if _one_edit_apart(x, y) else -2.0
+        weigh(name, 1.0 if x == y else _ratio(x, y), weight)
 
     log_odds = _PRIOR_LOG_ODDS + sum(item["weight"] for item in evidence.values())
     confidence = 1.0 / (1.0 + math.exp(-log_odds))
