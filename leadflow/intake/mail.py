@@ -117,6 +117,19 @@ _MACHINE_MAILBOXES = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "m
 _AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "auto_reply", "auto-reply"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Where a reply's quotation of the earlier message starts, in the users' languages.
+_QUOTE_HEADER = re.compile(
+    r"^[ \t]*(?:"
+    # "On Mon, 3 Mar 2025, Rhys <rhys@…> wrote:", sometimes wrapped onto two lines.
+    r"(?:On|Le|El|Am|Ar) [^\n]{4,200}(?:\n[^\n]{0,100})?"
+    r"(?:wrote|a écrit|escribió|schrieb|ysgrifennodd)[^\n]{0,60}:[ \t]*$"
+    r"|[^\n]{4,200} tarihinde[^\n]{0,200}yazdı:[ \t]*$"
+    r"|-{2,} ?(?:Original Message|Orijinal İleti|Mensaje original|Neges Wreiddiol) ?-{2,}"
+    r"|(?:_{10,}[ \t]*\n[ \t]*)?(?:From|Kimden|De|Oddi wrth): [^\n]+\n[ \t]*"
+    r"(?:Sent|Date|Gönderildi|Tarih|Enviado|Fecha|Anfonwyd|Dyddiad): "
+    r")",
+    re.IGNORECASE | re.MULTILINE,
+)
 _NAME_PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le"}
     | {"dos", "das", "ap", "ab", "ferch", "verch", "bin", "ibn", "al", "el"}
@@ -284,6 +297,19 @@ def _body(message: EmailMessage) -> str:
     return ""
 
 
+def without_quoted_reply(text: str) -> str:
+    """What the sender wrote this time: the quoted earlier message of a reply left out.
+
+    Quoted text is the sales team's own words (and links) again; kept, it
+    would make every long thread look like a new, link-heavy message.
+    """
+    found = _QUOTE_HEADER.search(text)
+    if found:
+        text = text[: found.start()]
+    lines = [line for line in text.split("\n") if not line.lstrip().startswith(">")]
+    return "\n".join(lines).strip()
+
+
 def _parts(message: Message) -> list[dict[str, Any]]:
     """What the message carries (types, names and sizes; never the attachments' bytes)."""
     parts = []
@@ -380,7 +406,8 @@ def mail_parse(raw: bytes, *, envelope_sender: str | None = None) -> ParsedMail:
     parsed.subject = _header(message, "Subject")
     parsed.verdict, parsed.verdict_because = mail_classify(message, envelope_sender=envelope_sender)
     try:
-        parsed.body = _clean_text(_body(message)).strip()[:MAX_MESSAGE_CHARS]
+        body = _clean_text(_body(message)).strip()
+        parsed.body = (without_quoted_reply(body) or body)[:MAX_MESSAGE_CHARS]
         parsed.parts = _parts(message)
     except Exception:  # a body too broken to read still leaves sender and subject
         logger.warning("Unreadable body in message %s", parsed.message_id, exc_info=True)

@@ -255,3 +255,28 @@ def test_name_split_reads_last_comma_first() -> None:
     assert name_split("Yılmaz, Ayşe") == ("Ayşe", "Yılmaz")
     assert name_split("  Gwen   Price ") == ("Gwen", "Price")
     assert name_split("") == ("", "")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Yes please, call me.\n\nOn Mon, 3 Mar 2025 at 10:00, Rhys Jones <rhys@example.com> wrote:\n> Shall I call?",
+        "Yes please, call me.\n\n3 Mar 2025 Pzt, 10:00 tarihinde Rhys <rhys@example.com> şunu yazdı:\n> Arayayım mı?",
+        "Yes please, call me.\n\nAr Llun, 3 Maw 2025 am 10:00, Rhys <rhys@example.com> ysgrifennodd:\n> Galwad?",
+        "Yes please, call me.\n\nEl lun, 3 mar 2025 a las 10:00, Rhys (<rhys@example.com>)\nescribió:\n> ¿Llamo?",
+        "Yes please, call me.\n\n________________________________\nFrom: Rhys Jones <rhys@example.com>\nSent: Monday, 3 March 2025 10:00\nSubject: Call?",
+        "Yes please, call me.\n-----Original Message-----\nFrom: Rhys Jones",
+    ],
+)
+def test_the_quoted_earlier_message_of_a_reply_is_left_out(reply: str) -> None:
+    assert mail_parse(person_mail(body=reply)).body == "Yes please, call me."
+
+
+def test_inline_answers_are_kept_without_the_quoted_lines() -> None:
+    body = "Answers below.\n> How many seats?\n20 seats.\n> When?\nIn May.\n"
+    assert mail_parse(person_mail(body=body)).body == "Answers below.\n20 seats.\nIn May."
+
+
+def test_a_sentence_that_only_starts_like_a_quote_header_is_kept() -> None:
+    body = "On Monday we are closed.\nFrom: our office in Cardiff\nThanks"
+    assert mail_parse(person_mail(body=body)).body == body

@@ -186,3 +186,15 @@ def test_a_sender_address_that_cannot_be_right_is_rejected_with_the_reason() -> 
     assert inquiry.reason.startswith("invalid sender:")
     assert inquiry.payload["from"]["email"] == "ayse@localhost"
     assert not Lead.objects.exists()
+
+
+def test_a_reply_quoting_a_link_heavy_message_is_not_taken_for_spam() -> None:
+    links = "\n".join(f"> https://leadflow.example.com/offer/{n}" for n in range(10))
+    inquiry = receive(
+        person_mail(
+            subject="Re: Our spring offer",
+            body=f"Interested, please call.\n\nOn Mon, 3 Mar 2025, Rhys <rhys@example.com> wrote:\n{links}",
+        )
+    )
+    assert inquiry.outcome == InquiryOutcome.CREATED
+    assert inquiry.message == "Re: Our spring offer\n\nInterested, please call."
