@@ -429,7 +429,7 @@ def call_entry(request: AuthenticatedRequest) -> HttpResponse:
 def _rep_takes_new_lead(user: Any, inquiry: Inquiry) -> None:
     """A rep owns the lead a call they took created, as with a lead entered by hand —
     unless routing has already given it to someone."""
-    if inquiry.outcome != InquiryOutcome.CREATED or not user.is_sales_rep:
+    if inquiry.outcome != InquiryOutcome.CREATED or not user.is_sales_rep or not inquiry.lead_id:
         return
     lead = Lead.objects.filter(pk=inquiry.lead_id, owner__isnull=True).first()
     if lead is not None:

@@ -118,7 +118,8 @@ def test_a_referral_becomes_a_seed_lead_linked_to_the_customer(client: Client, r
     inquiry = Inquiry.objects.get()
     assert inquiry.outcome == InquiryOutcome.CREATED
     assert inquiry.channel.slug == "referral" and inquiry.referred_by == contact
-    lead = Lead.objects.get(pk=inquiry.lead_id)
+    lead = inquiry.lead
+    assert lead is not None
     assert lead.referred_by == contact
     assert lead.origin_class == "seed"
     assert response.status_code == 302

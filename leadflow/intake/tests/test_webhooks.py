@@ -65,12 +65,10 @@ def send(
     body = json.dumps(document).encode() if not isinstance(document, bytes) else document
     if signature is None:
         signature = webhook_sign(secret or source.secret, body)
-    extra = {"HTTP_X_LEADFLOW_SIGNATURE": signature} if signature else {}
-    extra.update(
-        {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
-    )
+    sent = {"X-Leadflow-Signature": signature} if signature else {}
+    sent.update(headers)
     return client.post(
-        f"/hooks/{source.slug}/", data=body, content_type="application/json", **extra
+        f"/hooks/{source.slug}/", data=body, content_type="application/json", headers=sent
     )
 
 
