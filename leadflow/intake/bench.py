@@ -1,0 +1,412 @@
+"""``leadflow bench intake``: how fast inquiries come in.
+
+Scenarios (``--scenario``):
+
+- ``import`` — a generated CSV of 1,000,000 rows (about 5 % of them the same
+  person again, written differently) through ``leadflow import_leads`` in a
+  child process on a fresh SQLite database: rows per second, the child's
+  peak memory, and whether every row is accounted for.
+- ``api`` — API intake throughput and latency (not measured yet).
+- ``match`` — matching one new inquiry against a large database (not measured yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from leadflow.core.bench.harness import bench_dir, bench_env, leadflow_command
+
+HELP = "Intake throughput: CSV import (rows/s, peak memory); API and matching to come."
+
+Say = Callable[[str], None]
+
+FIRST_NAMES = [
+    "Ayşe",
+    "Fatma",
+    "Emine",
+    "Hatice",
+    "Zeynep",
+    "Elif",
+    "Merve",
+    "Özge",
+    "Büşra",
+    "Şule",
+    "İpek",
+    "Ebru",
+    "Derya",
+    "Gül",
+    "Selin",
+    "Mehmet",
+    "Mustafa",
+    "Ahmet",
+    "Ali",
+    "Hüseyin",
+    "Hasan",
+    "İbrahim",
+    "İsmail",
+    "Osman",
+    "Yusuf",
+    "Murat",
+    "Ömer",
+    "Emre",
+    "Burak",
+    "Gareth",
+    "Rhys",
+    "Dafydd",
+    "Owain",
+    "Siân",
+    "Cerys",
+    "Megan",
+    "Bethan",
+    "Ffion",
+    "Gwen",
+    "Iolo",
+    "Llinos",
+    "Carys",
+    "Elin",
+    "Aled",
+    "María",
+    "Carmen",
+    "Lucía",
+    "Sofía",
+    "Martina",
+    "Paula",
+    "Laura",
+    "Ana",
+    "Marta",
+    "Elena",
+    "José",
+    "Antonio",
+    "Manuel",
+    "Javier",
+    "Daniel",
+    "David",
+    "Carlos",
+    "Miguel",
+    "Alejandro",
+    "Pablo",
+    "Sergio",
+    "Jorge",
+    "Álvaro",
+    "Diego",
+    "John",
+    "James",
+    "Oliver",
+    "Emma",
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Jack",
+    "Harry",
+    "George",
+    "Noah",
+    "Charlie",
+    "Thomas",
+    "Oscar",
+    "William",
+    "Sophie",
+]
+LAST_NAMES = [
+    "Yılmaz",
+    "Kaya",
+    "Demir",
+    "Şahin",
+    "Çelik",
+    "Yıldız",
+    "Yıldırım",
+    "Öztürk",
+    "Aydın",
+    "Özdemir",
+    "Arslan",
+    "Doğan",
+    "Kılıç",
+    "Aslan",
+    "Çetin",
+    "Kara",
+    "Koç",
+    "Kurt",
+    "Özkan",
+    "Şimşek",
+    "Polat",
+    "Korkmaz",
+    "Karakaya",
+    "Erdoğan",
+    "Güneş",
+    "Jones",
+    "Davies",
+    "Williams",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Hughes",
+    "Lewis",
+    "Morgan",
+    "Griffiths",
+    "Edwards",
+    "Owen",
+    "Price",
+    "Jenkins",
+    "Powell",
+    "Rees",
+    "Pritchard",
+    "Parry",
+    "Vaughan",
+    "Llewellyn",
+    "García",
+    "Fernández",
+    "González",
+    "Rodríguez",
+    "López",
+    "Martínez",
+    "Sánchez",
+    "Pérez",
+    "Gómez",
+    "Martín",
+    "Jiménez",
+    "Ruiz",
+    "Hernández",
+    "Díaz",
+    "Moreno",
+    "Muñoz",
+    "Álvarez",
+    "Romero",
+    "Navarro",
+    "Torres",
+    "Domínguez",
+    "Smith",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Johnson",
+    "Walker",
+    "Wright",
+    "Robinson",
+    "Thompson",
+    "White",
+    "Hall",
+    "Green",
+    "Wood",
+    "Harris",
+    "Clarke",
+    "Jackson",
+    "Turner",
+    "Hill",
+    "Moore",
+    "Cooper",
+    "Ward",
+    "King",
+]
+CITIES = [
+    "İstanbul",
+    "Ankara",
+    "İzmir",
+    "Bursa",
+    "Antalya",
+    "Cardiff",
+    "Swansea",
+    "Newport",
+    "Wrexham",
+    "Bangor",
+    "Aberystwyth",
+    "Madrid",
+    "Barcelona",
+    "Valencia",
+    "Sevilla",
+    "Zaragoza",
+    "Málaga",
+    "Bilbao",
+    "London",
+    "Manchester",
+    "Leeds",
+    "Bristol",
+]
+TITLES = ("Purchasing Manager", "Director", "Owner", "Office Manager", "Engineer", "CFO", "")
+SOURCES = ("Trade fair", "Purchased list", "Webinar", "Partner", "Cold call")
+HEADERS = [
+    "external_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company_name",
+    "job_title",
+    "city",
+    "postal_code",
+    "Lead Source",
+    "Industry",
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario", choices=["all", "import", "api", "match"], default="all", help="What to run."
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="Rows in the import file.")
+    parser.add_argument(
+        "--duplicates", type=float, default=0.05, help="Share of rows that repeat a person."
+    )
+
+
+def main(options: argparse.Namespace, say: Say) -> None:
+    scenarios = ["import", "api", "match"] if options.scenario == "all" else [options.scenario]
+    for name in scenarios:
+        SCENARIOS[name](options, say)
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+def _person(index: int) -> list[str]:
+    """Person ``index`` of the generated list: the same every time it is asked for."""
+    rng = random.Random(index * 7919 + 17)
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    company = rng.randrange(3000)
+    local = f"{first}.{last}".lower().translate(_ASCII)
+    return [
+        f"EXT-{index:07d}",
+        first,
+        last,
+        f"{local}.{index}@c{company}.example.com",
+        f"020 {rng.choice('78')}{rng.randrange(100, 1000)} {rng.randrange(10000):04d}"
+        if rng.random() < 0.6
+        else "",
+        f"Company {company} Ltd",
+        rng.choice(TITLES),
+        rng.choice(CITIES),
+        f"{rng.randrange(10000, 99999)}",
+        rng.choice(SOURCES),
+        f"Sector {company % 40}",
+    ]
+
+
+_ASCII = str.maketrans("çğıöşüâáéíñóúİÇĞÖŞÜÁÉÍÑÓÚ", "cgiosuaaeinouICGOSUAEINOU")
+
+
+def _again(row: list[str], rng: random.Random) -> list[str]:
+    """The same person written differently: no id, e-mail in capitals, phone formatted anew."""
+    again = list(row)
+    again[0] = ""
+    again[3] = again[3].upper()
+    if again[4]:
+        digits = again[4].replace(" ", "")
+        again[4] = f"+44 {digits[1:3]} {digits[3:7]} {digits[7:]}"
+    if rng.random() < 0.5:
+        again[6] = ""  # job title left out
+    again[9] = rng.choice(SOURCES)
+    return again
+
+
+def import_rows(rows: int, duplicates: float, seed: int = 2024) -> Iterator[list[str]]:
+    """The generated rows: new people, and now and then one seen earlier in the file."""
+    rng = random.Random(seed)
+    people = 0
+    for _ in range(rows):
+        if people and rng.random() < duplicates:
+            yield _again(_person(rng.randrange(people)), rng)
+        else:
+            yield _person(people)
+            people += 1
+
+
+def import_file(path: Path, rows: int, duplicates: float) -> Path:
+    """Write the generated CSV once (re-used while it exists)."""
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADERS)
+        writer.writerows(import_rows(rows, duplicates))
+    partial.rename(path)
+    return path
+
+
+def _database_counts(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as db:
+        return {
+            table: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+            for table in ("leads_lead", "intake_inquiry", "identity_matchkey", "core_event")
+        }
+
+
+def run_import(options: argparse.Namespace, say: Say) -> None:
+    var_dir = bench_dir("bench-import")
+    env = bench_env(var_dir)
+    database = var_dir / "leadflow.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    leadflow_command("migrate", "--noinput", env=env)
+    share = f"{options.duplicates:.2f}".replace(".", "")
+    source = var_dir / f"leads-{options.rows}-{share}.csv"
+    say(f"Generating {options.rows:,} rows into {source} …")
+    import_file(source, options.rows, options.duplicates)
+    size_mb = source.stat().st_size / 1e6
+    results = var_dir / "results.csv"
+    say(f"Importing {size_mb:,.0f} MB with leadflow import_leads …")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "leadflow.cli",
+            "import_leads",
+            str(source),
+            "--channel",
+            "import",
+            "--results",
+            str(results),
+            "--no-progress",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    output = process.stdout.read() if process.stdout else ""
+    errors = process.stderr.read() if process.stderr else ""
+    if process.returncode != 0:
+        raise RuntimeError(f"import_leads failed:\n{output}\n{errors}")
+    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    counts = _database_counts(database)
+    with results.open(encoding="utf-8") as handle:
+        result_lines = sum(1 for _ in handle) - 1
+    rate = options.rows / elapsed
+    say(output.strip())
+    say(f"rows in the file            {options.rows:>12,}")
+    say(f"result lines                {result_lines:>12,}")
+    say(f"leads / inquiries stored    {counts['leads_lead']:>12,} / {counts['intake_inquiry']:,}")
+    say(
+        f"match keys / events stored  {counts['identity_matchkey']:>12,} / {counts['core_event']:,}"
+    )
+    say(f"wall time                   {elapsed:>12.1f} s (process start, migrations done)")
+    say(f"throughput                  {rate:>12,.0f} rows/s   (target ≥ 5,000)")
+    say(f"peak memory (max RSS)       {peak_mb:>12,.0f} MB       (target ≤ 512)")
+    accounted = result_lines == options.rows and f"{options.rows:,} rows read" in output
+    say(f"every row accounted for     {'yes' if accounted else 'NO':>12}")
+
+
+def not_measured(name: str) -> Callable[[argparse.Namespace, Say], None]:
+    def run(options: argparse.Namespace, say: Say) -> None:
+        say(f"{name}: (not measured yet)")
+
+    return run
+
+
+SCENARIOS: dict[str, Callable[[argparse.Namespace, Say], None]] = {
+    "import": run_import,
+    "api": not_measured("API intake throughput"),
+    "match": not_measured("single-inquiry matching latency"),
+}

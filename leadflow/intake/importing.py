@@ -1,0 +1,1388 @@
+"""Importing lists of leads (CSV, XLSX): streamed, in batches, crash-safe and repeatable.
+
+Every row gets exactly one result — ``created``, ``attached``, ``interest``,
+``rejected`` (spam), ``skipped`` (imported before, or an empty row) or
+``failed`` (with the reason) — so the counts always add up to the rows read.
+
+The rules are :func:`leadflow.intake.services.inquiry_submit`'s, applied to a
+batch of rows at once because one call per row is far too slow for lists of a
+million (an import runs at thousands of rows a second):
+
+- fields are cleaned and checked as ``lead_clean_fields`` does (the e-mail
+  domain and each distinct phone number are checked once per batch run, not
+  once per row); a row that cannot be right ``failed`` and stores nothing;
+- obvious spam is a ``rejected`` inquiry, a row without a named person and a
+  way to reach them an ``interest``;
+- a row is recognised first by ``external_id`` (the id in the system it came
+  from), then by identity: one query fetches the match keys of every row of
+  the batch, the candidates are compared in Python with
+  :func:`leadflow.identity.matching.compare`, and rows of the same batch are
+  matched against each other as if they had arrived one after the other;
+- a certain or probable match attaches the inquiry (filling the card's gaps
+  and telling its owner, as a single inquiry would), a possible match creates
+  the lead and queues the pair for review;
+- the same row imported again (same channel, same content: the inquiry's
+  fingerprint) is ``skipped`` and points at the lead it went to the first time.
+
+Each batch is one transaction that writes its leads, inquiries, match keys,
+events, row results and the job's checkpoint (``rows_done``) together: a
+crash or ``kill -9`` loses at most the batch in flight, never half of one,
+and the job resumes where its checkpoint says.
+
+Differences from one-at-a-time intake, on purpose: a batch writes one audit
+record (action ``leads.import``, on the job, naming the leads it created)
+instead of one per lead; a lead created and then completed by a later row of
+the same batch is written once, complete, without an "updated" event;
+new leads are scored by a background task queued as each batch commits
+(``scoring.services.leads_score_refresh`` for the batch's leads) and stay in the unassigned queue unless the routing app offers a
+bulk ``leads_route``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+import operator
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from email_validator import EmailNotValidError, validate_email
+
+from leadflow.core.bulk import BulkTable, IdReservation
+from leadflow.core.context import Interface, interface
+from leadflow.core.models import AuditEvent, Event, EventKind
+from leadflow.identity.matching import (
+    MatchLevel,
+    Person,
+    blocking_keys,
+    compare,
+    match_level,
+    person_from,
+)
+from leadflow.identity.models import DuplicatePair, MatchKey
+from leadflow.identity.normalise import normalise_email, normalise_phone
+from leadflow.identity.selectors import MAX_CANDIDATES_PER_LOOKUP
+from leadflow.identity.services import KEY_FIELDS, record_fields
+from leadflow.intake.models import (
+    Campaign,
+    Channel,
+    ImportBatch,
+    ImportJob,
+    ImportStatus,
+    Inquiry,
+    InquiryOutcome,
+)
+from leadflow.intake.services import inquiry_fingerprint, spam_reason
+from leadflow.leads.models import Interest, Lead, LeadStatus, Outcome
+from leadflow.leads.qualification import temperature_for_timeframe
+from leadflow.leads.services import (
+    PERSON_FIELDS,
+    lead_check_reachable,
+    lead_clean_fields,
+    lead_update,
+)
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
+    from leadflow.sales.models import Contact
+
+BATCH_SIZE = 1000
+
+# What a column can be mapped to: the lead fields and, for history, the outcome.
+IMPORT_FIELDS = (*PERSON_FIELDS, "outcome")
+
+# Row results.
+CREATED = "created"
+ATTACHED = "attached"
+INTEREST = "interest"
+REJECTED = "rejected"
+SKIPPED = "skipped"
+FAILED = "failed"
+RESULTS = (CREATED, ATTACHED, INTEREST, REJECTED, SKIPPED, FAILED)
+RESULTS_HEADER = ("row", "external_id", "outcome", "lead_id", "reason")
+
+# Export headers of other CRMs → lead fields. Country columns hold names
+# ("United Kingdom") rather than the two-letter codes a lead keeps, so they
+# stay custom attributes unless mapped by hand.
+PRESETS: dict[str, dict[str, str]] = {
+    "salesforce": {
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Email": "email",
+        "Phone": "phone",
+        "Mobile": "phone",
+        "Company": "company_name",
+        "Company Name": "company_name",
+        "Account Name": "company_name",
+        "Title": "job_title",
+        "Street": "street",
+        "Mailing Street": "street",
+        "City": "city",
+        "Mailing City": "city",
+        "Zip/Postal Code": "postal_code",
+        "Mailing Zip/Postal Code": "postal_code",
+        "State/Province": "region",
+        "Mailing State/Province": "region",
+        "Country Code": "country",
+        "Mailing Country Code": "country",
+        "Lead ID": "external_id",
+        "Contact ID": "external_id",
+    },
+    "hubspot": {
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Email": "email",
+        "Phone Number": "phone",
+        "Mobile Phone Number": "phone",
+        "Company Name": "company_name",
+        "Job Title": "job_title",
+        "Street Address": "street",
+        "City": "city",
+        "Postal Code": "postal_code",
+        "State/Region": "region",
+        "Country Code": "country",
+        "Preferred language": "language",
+        "Record ID": "external_id",
+    },
+}
+
+# Caches of checked values are emptied when they grow past this, so that
+# memory does not grow with the file.
+_CACHE_LIMIT = 50_000
+
+_ATEXT_LOCAL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z"
+)
+
+
+# --- Reading files -------------------------------------------------------------------
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as a table (unknown format, no header row)."""
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # spreadsheets store 7946000 as 7946000.0
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _unique_headers(raw: Sequence[Any]) -> list[str]:
+    headers: list[str] = []
+    seen: set[str] = set()
+    for index, value in enumerate(raw, start=1):
+        name = _cell_text(value).strip() or f"column_{index}"
+        base, n = name, 2
+        while name in seen:
+            name = f"{base} ({n})"
+            n += 1
+        seen.add(name)
+        headers.append(name)
+    return headers
+
+
+def file_kind(path: Path) -> str:
+    with path.open("rb") as handle:
+        start = handle.read(4)
+    if start.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    return "csv"
+
+
+class RowSource:
+    """A CSV or XLSX file as a header and a stream of rows (never all rows in memory)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.kind = file_kind(self.path)
+        if self.kind == "csv":
+            self.dialect = self._sniff()
+
+    def _sniff(self) -> type[csv.Dialect] | csv.Dialect:
+        with self.path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:
+            sample = handle.read(64 * 1024)
+        if not sample.strip():
+            raise ImportFileError(_("The file is empty."))
+        try:
+            return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        except csv.Error:
+            return csv.excel
+
+    def _raw_rows(self) -> Iterator[Sequence[Any]]:
+        if self.kind == "xlsx":
+            from python_calamine import CalamineWorkbook
+
+            try:
+                workbook = CalamineWorkbook.from_path(str(self.path))
+                sheet = workbook.get_sheet_by_index(0)
+            except Exception as exc:  # calamine's errors have no common base class
+                raise ImportFileError(_("The spreadsheet cannot be read: %s") % exc) from exc
+            yield from sheet.iter_rows()
+            return
+        try:
+            with self.path.open(encoding="utf-8-sig", newline="") as handle:
+                yield from csv.reader(handle, self.dialect)
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(_("The file is not UTF-8 text (save it as CSV UTF-8).")) from exc
+
+    def headers(self) -> list[str]:
+        for raw in self._raw_rows():
+            return _unique_headers(raw)
+        raise ImportFileError(_("The file has no header row."))
+
+    def rows(self, *, start: int = 0) -> Iterator[tuple[int, list[str]]]:
+        """(row number, cell texts) after the header; row 1 is the first under the header."""
+        source = self._raw_rows()
+        if next(source, None) is None:
+            return
+        for number, raw in enumerate(source, start=1):
+            if number <= start:
+                continue
+            yield number, [_cell_text(value) for value in raw]
+
+    def estimated_rows(self) -> int:
+        if self.kind == "xlsx":
+            from python_calamine import CalamineWorkbook
+
+            sheet = CalamineWorkbook.from_path(str(self.path)).get_sheet_by_index(0)
+            return max(0, int(sheet.total_height) - 1)
+        lines = 0
+        last = b"\n"
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+        if last != b"\n":
+            lines += 1
+        return max(0, lines - 1)
+
+
+def file_sha256(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- Mapping columns to fields -------------------------------------------------------
+
+
+def _header_key(header: str) -> str:
+    return re.sub(r"[\s\-]+", "_", header.strip().lower())
+
+
+def detect_preset(headers: Iterable[str]) -> str:
+    """The CRM whose export headers these look like, or ""."""
+    headers = set(headers)
+    best, best_count = "", 1
+    for name, preset in PRESETS.items():
+        count = len(headers & preset.keys())
+        if count > best_count:
+            best, best_count = name, count
+    return best
+
+
+def mapping_suggest(
+    headers: Sequence[str], *, preset: str = "", explicit: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Header → lead field for the columns that map to one; the rest become custom attributes.
+
+    A header that is a field's name maps to it; a preset adds another CRM's
+    export headers; ``explicit`` (``--map`` or the form) wins over both. A
+    field takes its first column only.
+    """
+    if preset and preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}")
+    mapping: dict[str, str] = {}
+    for header in headers:
+        key = _header_key(header)
+        if key in IMPORT_FIELDS:
+            mapping[header] = key
+        elif preset and header in PRESETS[preset]:
+            mapping[header] = PRESETS[preset][header]
+    for header, name in (explicit or {}).items():
+        if name:
+            mapping[header] = name
+        else:
+            mapping.pop(header, None)
+    taken: set[str] = set()
+    for header in headers:
+        field_name = mapping.get(header)
+        if field_name is None:
+            continue
+        if field_name in taken:
+            del mapping[header]
+        taken.add(field_name)
+    return {header: name for header, name in mapping.items() if header in headers}
+
+
+def mapping_check(headers: Sequence[str], mapping: Mapping[str, str]) -> None:
+    errors = []
+    for header, name in mapping.items():
+        if header not in headers:
+            errors.append(_("The file has no column “%(header)s”.") % {"header": header})
+        if name not in IMPORT_FIELDS:
+            errors.append(_("“%(name)s” is not a lead field.") % {"name": name})
+    if errors:
+        raise ValidationError({"mapping": errors})
+
+
+# --- Cleaning rows -------------------------------------------------------------------
+
+
+@dataclass
+class RowResult:
+    row: int
+    outcome: str
+    external_id: str = ""
+    lead_id: int | None = None
+    reason: str = ""
+
+    def csv_line(self) -> str:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(
+            [self.row, self.external_id, self.outcome, self.lead_id or "", self.reason]
+        )
+        return out.getvalue()
+
+
+def _reason(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
+@dataclass
+class PreparedRow:
+    """A row read, cleaned and keyed; ``result`` is set when it is decided without the database."""
+
+    number: int
+    values: dict[str, str]
+    fields: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, str] = field(default_factory=dict)
+    outcome: str = ""
+    fingerprint: str = ""
+    person: Person | None = None
+    keys: frozenset[str] = frozenset()
+    result: RowResult | None = None
+
+    @property
+    def external_id(self) -> str:
+        return self.fields.get("external_id", "")
+
+
+class RowCleaner:
+    """Turns a row's cells into cleaned lead fields and custom attributes, as intake would."""
+
+    def __init__(self, channel: Channel, headers: Sequence[str], mapping: Mapping[str, str]):
+        self.channel = channel
+        self.region = channel.default_region or settings.LEADFLOW_DEFAULT_REGION
+        self.columns = [
+            (index, header, mapping.get(header)) for index, header in enumerate(headers)
+        ]
+        self._domains: dict[str, str | None] = {}
+        self._phones: dict[str, tuple[str, ValidationError | None]] = {}
+
+    def email(self, value: str) -> str:
+        """``normalise_email``, with each domain checked once.
+
+        A plain local part (dot-atom text, the common case) is valid whatever
+        the domain; the domain is checked by the same validator on first sight.
+        Anything else goes through ``normalise_email`` itself.
+        """
+        value = value.strip()
+        local, at, domain = value.rpartition("@")
+        if at and 0 < len(local) <= 64 and len(value) <= 254 and _ATEXT_LOCAL.match(local):
+            if domain not in self._domains:
+                if len(self._domains) > _CACHE_LIMIT:
+                    self._domains.clear()
+                try:
+                    info = validate_email(f"a@{domain}", check_deliverability=False)
+                    self._domains[domain] = info.domain.lower()
+                except EmailNotValidError:
+                    self._domains[domain] = None
+            checked = self._domains[domain]
+            if checked is not None and checked.isascii():
+                return f"{local}@{checked}".lower()
+        return normalise_email(value)
+
+    def phone(self, value: str) -> str:
+        found = self._phones.get(value)
+        if found is None:
+            if len(self._phones) > _CACHE_LIMIT:
+                self._phones.clear()
+            try:
+                found = (normalise_phone(value, region=self.region), None)
+            except ValidationError as exc:
+                found = ("", exc)
+            self._phones[value] = found
+        if found[1] is not None:
+            raise found[1]
+        return found[0]
+
+    def clean(self, number: int, cells: Sequence[str]) -> PreparedRow:
+        values: dict[str, str] = {}
+        raw_fields: dict[str, str] = {}
+        custom: dict[str, str] = {}
+        for index, header, name in self.columns:
+            value = cells[index].strip() if index < len(cells) else ""
+            if not value:
+                continue
+            values[header] = value
+            if name is None:
+                custom[header] = value
+            else:
+                raw_fields[name] = value
+        row = PreparedRow(number=number, values=values, custom=custom)
+        if not values:
+            row.result = RowResult(number, SKIPPED, reason=_("Empty row."))
+            return row
+        row.outcome = raw_fields.pop("outcome", "").lower()
+        errors: dict[str, list[str]] = {}
+        if row.outcome and row.outcome not in Outcome.values:
+            errors["outcome"] = [
+                _("Choose one of: %(choices)s.") % {"choices": ", ".join(Outcome.values)}
+            ]
+        email = raw_fields.pop("email", "")
+        phone = raw_fields.pop("phone", "")
+        try:
+            cleaned = lead_clean_fields(raw_fields, region=self.region)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+            cleaned = {}
+        for name, value, check in (("email", email, self.email), ("phone", phone, self.phone)):
+            if not value:
+                continue
+            try:
+                cleaned[name] = check(value)
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            row.result = RowResult(
+                number,
+                FAILED,
+                external_id=str(raw_fields.get("external_id", ""))[:100],
+                reason=_reason(ValidationError(errors)),
+            )
+            return row
+        row.fields = {name: value for name, value in cleaned.items() if value}
+        signed = {**custom, "outcome": row.outcome} if row.outcome else custom
+        row.fingerprint = inquiry_fingerprint(self.channel, row.fields, signed, "")
+        row.person = person_from(row.fields, custom)
+        row.keys = frozenset(blocking_keys(row.person))
+        return row
+
+
+# --- Writing a batch -----------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    lead_id: int | None
+    contact_id: int | None
+    person: Person
+
+
+class _Values:
+    """A row about to be written, as its columns' values (attnames) — far cheaper than a model.
+
+    Starts from the model's defaults; ``pk`` is ``id``.
+    """
+
+    def __init__(self, defaults: Mapping[str, Any], **values: Any) -> None:
+        self.__dict__.update(defaults)
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @pk.setter
+    def pk(self, value: int) -> None:
+        self.id = value
+
+    @classmethod
+    def defaults_of(cls, model: type[Any]) -> tuple[list[str], dict[str, Any]]:
+        columns = [f.attname for f in model._meta.concrete_fields]
+        return columns, {f.attname: f.get_default() for f in model._meta.concrete_fields}
+
+
+@dataclass
+class _NewLead:
+    """A lead this batch creates, still in memory (later rows may complete it)."""
+
+    lead: Any  # _Values of a Lead
+    row: PreparedRow
+    keys: set[str]
+    completed: bool = False
+
+
+class _Target:
+    """Who an attached row goes to: a lead already stored, a contact, or a new lead of this batch."""
+
+    def __init__(
+        self,
+        *,
+        lead: Lead | None = None,
+        contact: Contact | None = None,
+        new: _NewLead | None = None,
+    ) -> None:
+        self.lead, self.contact, self.new = lead, contact, new
+
+
+def _identity_lock_many(keys: Iterable[str]) -> None:
+    """``identity_lock`` for a whole batch in one statement (PostgreSQL; SQLite needs none)."""
+    if connection.vendor != "postgresql":
+        return
+    numbers = sorted(
+        {
+            int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") - 2**63
+            for key in keys
+        }
+    )
+    if numbers:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(n)) FROM unnest(%s::bigint[]) AS n", [numbers]
+            )
+
+
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_EVENT_COLUMNS = (
+    "occurred_at",
+    "kind",
+    "actor_id",
+    "interface",
+    "lead_id",
+    "contact_id",
+    "company_id",
+    "deal_id",
+    "from_value",
+    "to_value",
+    "data",
+)
+
+
+class BatchWriter:
+    """Writes one batch of prepared rows with intake's rules; call inside a transaction."""
+
+    def __init__(
+        self,
+        *,
+        job: ImportJob,
+        channel: Channel,
+        campaign: Campaign | None,
+        actor: User | None,
+    ) -> None:
+        self.job = job
+        self.channel = channel
+        self.campaign = campaign
+        self.actor = actor
+        self.actor_id = actor.pk if actor is not None else None
+        self.lead_columns, self.lead_defaults = _Values.defaults_of(Lead)
+        self.inquiry_columns, self.inquiry_defaults = _Values.defaults_of(Inquiry)
+
+    def write(self, rows: Sequence[PreparedRow]) -> list[RowResult]:
+        now = timezone.now()
+        self.now = now
+        results: dict[int, RowResult] = {}
+        live = [row for row in rows if row.result is None]
+        for row in rows:
+            if row.result is not None:
+                results[row.number] = row.result
+        _identity_lock_many(
+            [f"f:{row.fingerprint}" for row in live] + [key for row in live for key in row.keys]
+        )
+
+        # The same row imported before (or earlier in this batch) is skipped.
+        earlier = self._earlier_inquiries([row.fingerprint for row in live])
+        seen: dict[str, PreparedRow] = {}
+        fresh: list[PreparedRow] = []
+        for row in live:
+            if row.fingerprint in earlier:
+                inquiry_id, lead_id = earlier[row.fingerprint]
+                results[row.number] = RowResult(
+                    row.number,
+                    SKIPPED,
+                    external_id=row.external_id,
+                    lead_id=lead_id,
+                    reason=_("Imported before (inquiry %(id)d).") % {"id": inquiry_id},
+                )
+            elif row.fingerprint in seen:
+                results[row.number] = RowResult(
+                    row.number,
+                    SKIPPED,
+                    external_id=row.external_id,
+                    reason=_("Same as row %(row)d.") % {"row": seen[row.fingerprint].number},
+                )
+            else:
+                seen[row.fingerprint] = row
+                fresh.append(row)
+
+        inquiries: list[Inquiry] = []
+        inquiry_ids = IdReservation(Inquiry)
+        interests: list[tuple[Interest, Inquiry]] = []
+        leadable: list[PreparedRow] = []
+        for row in fresh:
+            inquiry = self._inquiry(row, inquiry_ids.take())
+            reason = spam_reason(row.fields, "")
+            if reason:
+                inquiry.outcome, inquiry.reason = InquiryOutcome.REJECTED, reason
+                inquiries.append(inquiry)
+                results[row.number] = RowResult(
+                    row.number, REJECTED, external_id=row.external_id, reason=reason
+                )
+                continue
+            try:
+                lead_check_reachable(row.fields)
+            except ValidationError as exc:
+                inquiry.outcome = InquiryOutcome.INTEREST
+                inquiries.append(inquiry)
+                interests.append((self._interest(row), inquiry))
+                results[row.number] = RowResult(
+                    row.number, INTEREST, external_id=row.external_id, reason=_reason(exc)
+                )
+                continue
+            row.inquiry = inquiry  # type: ignore[attr-defined]
+            leadable.append(row)
+
+        new_leads, attachments, pairs = self._decide(leadable, results)
+        lead_ids = IdReservation(Lead)
+        for new in new_leads:
+            new.lead.pk = lead_ids.take()
+        for row in leadable:
+            inquiry = row.inquiry  # type: ignore[attr-defined]
+            inquiries.append(inquiry)
+            result = results[row.number]
+            if result.outcome == CREATED:
+                new = self._new_of[row.number]
+                inquiry.outcome, inquiry.lead_id = InquiryOutcome.CREATED, new.lead.pk
+                result.lead_id = new.lead.pk
+
+        events: list[Event] = [
+            Event(
+                occurred_at=now,
+                kind=EventKind.CREATED,
+                actor_id=self.actor_id,
+                interface=Interface.IMPORT,
+                lead_id=new.lead.pk,
+                to_value=new.lead.status,
+            )
+            for new in new_leads
+        ]
+
+        if interests:
+            stored = Interest.objects.bulk_create([interest for interest, _ in interests])
+            for interest, (_interest, inquiry) in zip(stored, interests, strict=True):
+                inquiry.interest_id = interest.pk
+
+        # Leads first: inquiries, keys and events point at them.
+        if new_leads:
+            read = operator.attrgetter(*self.lead_columns)
+            BulkTable(Lead, self.lead_columns).insert([read(new.lead) for new in new_leads])
+            key_rows = [
+                (key, new.lead.pk, None)
+                for new in new_leads
+                for key in sorted(
+                    blocking_keys(person_from(new.lead.__dict__, new.lead.custom))
+                    if new.completed
+                    else new.row.keys
+                )
+            ]
+            BulkTable(MatchKey, ["value", "lead_id", "contact_id"]).insert(key_rows)
+
+        attached_events, refreshed = self._attach_all(attachments, results)
+        events += attached_events
+        if inquiries:
+            read = operator.attrgetter(*self.inquiry_columns)
+            BulkTable(Inquiry, self.inquiry_columns).insert([read(i) for i in inquiries])
+        if events:
+            BulkTable(Event, _EVENT_COLUMNS).insert(
+                [
+                    (
+                        e.occurred_at,
+                        e.kind,
+                        e.actor_id,
+                        e.interface,
+                        e.lead_id,
+                        e.contact_id,
+                        None,
+                        None,
+                        e.from_value,
+                        e.to_value,
+                        e.data,
+                    )
+                    for e in events
+                ]
+            )
+        if pairs:
+            DuplicatePair.objects.bulk_create(
+                [
+                    DuplicatePair(lead_a_id=min(a, b), lead_b_id=max(a, b), **evidence)
+                    for a, b, evidence in (
+                        (_lead_pk(x), _lead_pk(y), evidence) for x, y, evidence in pairs
+                    )
+                    if a != b
+                ],
+                ignore_conflicts=True,
+            )
+        created_ids = [new.lead.pk for new in new_leads]
+        if created_ids:
+            self._after_create(created_ids)
+        ordered = [results[row.number] for row in rows]
+        self._audit(ordered, created_ids, refreshed)
+        return ordered
+
+    # -- steps --
+
+    def _earlier_inquiries(self, fingerprints: list[str]) -> dict[str, tuple[int, int | None]]:
+        found: dict[str, tuple[int, int | None]] = {}
+        for chunk in _chunks(fingerprints):
+            rows = (
+                Inquiry.objects.filter(fingerprint__in=chunk, channel=self.channel)
+                .order_by("-pk")
+                .values_list("fingerprint", "pk", "lead_id")
+            )
+            for fingerprint, pk, lead_id in rows:
+                found[fingerprint] = (pk, lead_id)  # the oldest wins (ordered newest first)
+        return found
+
+    def _inquiry(self, row: PreparedRow, pk: int) -> Any:
+        payload: dict[str, Any] = {"import": self.job.pk, "row": row.number, "values": row.values}
+        if row.outcome:
+            payload["outcome"] = row.outcome
+        return _Values(
+            self.inquiry_defaults,
+            id=pk,
+            received_at=self.now,
+            channel_id=self.channel.pk,
+            campaign_id=self.campaign.pk if self.campaign is not None else None,
+            payload=payload,
+            fields=row.fields,
+            custom=row.custom,
+            fingerprint=row.fingerprint,
+            submitted_by_id=self.actor_id,
+        )
+
+    def _interest(self, row: PreparedRow) -> Interest:
+        fields = row.fields
+        name = " ".join(p for p in (fields.get("first_name"), fields.get("last_name")) if p)
+        return Interest(
+            channel=self.channel,
+            campaign=self.campaign,
+            name=name,
+            company_name=fields.get("company_name", ""),
+            email=fields.get("email", ""),
+            phone=fields.get("phone", ""),
+        )
+
+    def _new_lead(self, row: PreparedRow) -> _Values:
+        fields = {name: value for name, value in row.fields.items() if name in PERSON_FIELDS}
+        return _Values(
+            self.lead_defaults,
+            created_at=self.now,
+            updated_at=self.now,
+            channel_id=self.channel.pk,
+            campaign_id=self.campaign.pk if self.campaign is not None else None,
+            custom=dict(row.custom),
+            origin_class=self.channel.origin_class,
+            temperature=temperature_for_timeframe(fields.get("purchase_timeframe", "")),
+            outcome=row.outcome,
+            **fields,
+        )
+
+    def _candidates(
+        self, rows: Sequence[PreparedRow]
+    ) -> tuple[dict[str, list[tuple[int | None, int | None]]], dict[tuple[str, int], Person]]:
+        """Stored match keys of every row's keys, and the persons they belong to."""
+        from leadflow.sales.models import Contact
+
+        keys = sorted({key for row in rows for key in row.keys})
+        by_key: dict[str, list[tuple[int | None, int | None]]] = {}
+        for chunk in _chunks(keys):
+            for value, lead_id, contact_id in MatchKey.objects.filter(value__in=chunk).values_list(
+                "value", "lead_id", "contact_id"
+            ):
+                by_key.setdefault(value, []).append((lead_id, contact_id))
+        lead_ids = sorted({lead for pairs in by_key.values() for lead, _ in pairs if lead})
+        contact_ids = sorted({c for pairs in by_key.values() for _, c in pairs if c})
+        persons: dict[tuple[str, int], Person] = {}
+        for chunk in _chunks(lead_ids):
+            for values in Lead.objects.filter(pk__in=chunk).values("pk", "custom", *KEY_FIELDS):
+                persons[("lead", values["pk"])] = person_from(values, values["custom"])
+        for chunk in _chunks(contact_ids):
+            for contact in Contact.objects.filter(pk__in=chunk).select_related("company"):
+                persons[("contact", contact.pk)] = person_from(
+                    record_fields(contact), contact.custom
+                )
+        return by_key, persons
+
+    def _decide(
+        self, rows: Sequence[PreparedRow], results: dict[int, RowResult]
+    ) -> tuple[list[_NewLead], list[tuple[PreparedRow, _Target, dict[str, Any]]], list[Any]]:
+        """Create, attach or pair each row, in file order, as single inquiries would."""
+        self._new_of: dict[int, _NewLead] = {}
+        external_ids = sorted({row.external_id for row in rows if row.external_id})
+        stored_external: dict[str, int] = {}
+        for chunk in _chunks(external_ids):
+            for external_id, pk in (
+                Lead.objects.filter(external_id__in=chunk)
+                .order_by("-pk")
+                .values_list("external_id", "pk")
+            ):
+                stored_external[external_id] = pk
+        by_key, persons = self._candidates(rows)
+
+        new_leads: list[_NewLead] = []
+        new_by_key: dict[str, list[_NewLead]] = {}
+        new_by_external: dict[str, _NewLead] = {}
+        # (row, target, match explanation) for later writing; targets by id.
+        attachments: list[tuple[PreparedRow, _Target, dict[str, Any]]] = []
+        pending_lead_targets: dict[int, list[_Target]] = {}
+        contact_targets: dict[int, list[_Target]] = {}
+        pairs: list[Any] = []
+
+        for row in rows:
+            assert row.person is not None
+            match: dict[str, Any] | None = None
+            target: _Target | None = None
+            if row.external_id in new_by_external:
+                target = _Target(new=new_by_external[row.external_id])
+                match = self._external_match()
+            elif row.external_id in stored_external:
+                target = _Target()
+                pending_lead_targets.setdefault(stored_external[row.external_id], []).append(target)
+                match = self._external_match()
+            else:
+                found = self._compare(row, by_key, persons, new_by_key)
+                best = found[0] if found else None
+                if best is not None and match_level(best[0]) in (
+                    MatchLevel.CERTAIN,
+                    MatchLevel.PROBABLE,
+                ):
+                    confidence, explanation, kind, ref = best
+                    match = {"confidence": confidence, "explanation": explanation}
+                    if kind == "new":
+                        target = _Target(new=ref)
+                    elif kind == "lead":
+                        target = _Target()
+                        pending_lead_targets.setdefault(ref, []).append(target)
+                    else:
+                        target = _Target()
+                        contact_targets.setdefault(ref, []).append(target)
+                else:
+                    new = _NewLead(lead=self._new_lead(row), row=row, keys=set(row.keys))
+                    new_leads.append(new)
+                    self._new_of[row.number] = new
+                    for key in row.keys:
+                        new_by_key.setdefault(key, []).append(new)
+                    if row.external_id:
+                        new_by_external[row.external_id] = new
+                    results[row.number] = RowResult(
+                        row.number, CREATED, external_id=row.external_id
+                    )
+                    for confidence, explanation, kind, ref in found:
+                        if kind != "contact":
+                            evidence = {"confidence": confidence, "explanation": explanation}
+                            pairs.append((ref, new, evidence))
+                    continue
+            assert target is not None and match is not None
+            if target.new is not None:
+                self._fill_new(target.new, row, new_by_key)
+            attachments.append((row, target, match))
+            results[row.number] = RowResult(row.number, ATTACHED, external_id=row.external_id)
+
+        self._load_targets(pending_lead_targets, contact_targets)
+        return new_leads, attachments, pairs
+
+    def _external_match(self) -> dict[str, Any]:
+        return {
+            "confidence": 1.0,
+            "explanation": {"external_id": {"similarity": 1.0, "weight": 8.0}},
+        }
+
+    def _compare(
+        self,
+        row: PreparedRow,
+        by_key: dict[str, list[tuple[int | None, int | None]]],
+        persons: dict[tuple[str, int], Person],
+        new_by_key: dict[str, list[_NewLead]],
+    ) -> list[tuple[float, dict[str, Any], str, Any]]:
+        assert row.person is not None
+        stored: dict[tuple[str, int], None] = {}
+        for key in sorted(row.keys):
+            for lead_id, contact_id in by_key.get(key, ()):
+                if len(stored) >= MAX_CANDIDATES_PER_LOOKUP:
+                    break
+                if lead_id:
+                    stored[("lead", lead_id)] = None
+                if contact_id:
+                    stored[("contact", contact_id)] = None
+        found: list[tuple[float, dict[str, Any], str, Any]] = []
+        for kind, ref in stored:
+            person = persons.get((kind, ref))
+            if person is None:
+                continue
+            confidence, explanation = compare(row.person, person)
+            if match_level(confidence):
+                found.append((confidence, explanation, kind, ref))
+        seen_new: set[int] = set()
+        for key in row.keys:
+            for new in new_by_key.get(key, ()):
+                if id(new) in seen_new:
+                    continue
+                seen_new.add(id(new))
+                other = (
+                    person_from(new.lead.__dict__, new.lead.custom)
+                    if new.completed
+                    else new.row.person
+                )
+                assert other is not None
+                confidence, explanation = compare(row.person, other)
+                if match_level(confidence):
+                    found.append((confidence, explanation, "new", new))
+        # Best first; on a tie a customer (contact) before a lead, as match_candidates does.
+        found.sort(key=lambda item: (-item[0], item[2] != "contact"))
+        return found
+
+    def _fill_new(self, new: _NewLead, row: PreparedRow, new_by_key: dict) -> None:
+        """A later row of the batch completes a lead this batch creates (gaps only)."""
+        lead = new.lead
+        new.completed = True
+        for name, value in row.fields.items():
+            if name in PERSON_FIELDS and value and not getattr(lead, name):
+                setattr(lead, name, value)
+        timeframe = row.fields.get("purchase_timeframe")
+        if timeframe and timeframe != lead.purchase_timeframe:
+            lead.purchase_timeframe = timeframe
+        lead.temperature = temperature_for_timeframe(lead.purchase_timeframe)
+        for name, value in row.custom.items():
+            lead.custom.setdefault(name, value)
+        if row.outcome and not lead.outcome:
+            lead.outcome = row.outcome
+        keys = blocking_keys(person_from(lead.__dict__, lead.custom))
+        for key in keys - new.keys:
+            new_by_key.setdefault(key, []).append(new)
+        new.keys |= keys
+
+    def _load_targets(
+        self,
+        lead_targets: dict[int, list[_Target]],
+        contact_targets: dict[int, list[_Target]],
+    ) -> None:
+        from leadflow.sales.models import Contact
+
+        leads = Lead.objects.in_bulk(list(lead_targets)) if lead_targets else {}
+        for pk, targets in lead_targets.items():
+            lead = leads.get(pk)
+            for target in targets:
+                target.lead = lead
+        converted = {
+            lead.contact_id
+            for lead in leads.values()
+            if lead.status == LeadStatus.CONVERTED and lead.contact_id
+        }
+        contacts = (
+            Contact.objects.in_bulk(sorted(set(contact_targets) | converted))
+            if contact_targets or converted
+            else {}
+        )
+        for pk, targets in contact_targets.items():
+            for target in targets:
+                target.contact = contacts.get(pk)
+        for targets in lead_targets.values():
+            for target in targets:
+                lead = target.lead
+                if lead is not None and lead.status == LeadStatus.CONVERTED and lead.contact_id:
+                    # A converted lead's person is a customer now: the contact card is theirs.
+                    target.contact = contacts.get(lead.contact_id)
+
+    def _attach_all(
+        self,
+        attachments: Sequence[tuple[PreparedRow, _Target, dict[str, Any]]],
+        results: dict[int, RowResult],
+    ) -> tuple[list[Event], list[int]]:
+        from leadflow.activities.services import notification_send
+
+        events: list[Event] = []
+        updated: list[int] = []
+        current: dict[int, Lead] = {}
+        for row, target, match in attachments:
+            inquiry = row.inquiry  # type: ignore[attr-defined]
+            confidence = match["confidence"]
+            inquiry.outcome = InquiryOutcome.ATTACHED
+            inquiry.match_confidence = confidence
+            inquiry.match_explanation = match["explanation"]
+            inquiry.needs_review = match_level(confidence) != MatchLevel.CERTAIN
+            result = results[row.number]
+            data = {
+                "inquiry": inquiry.pk,
+                "channel": self.channel.slug,
+                "confidence": confidence,
+                "matched_on": sorted(
+                    name for name, item in match["explanation"].items() if item["weight"] > 0
+                ),
+                "needs_review": inquiry.needs_review,
+            }
+            if target.new is not None:
+                inquiry.lead_id = target.new.lead.pk
+                result.lead_id = target.new.lead.pk
+                events.append(self._attached_event(data, lead_id=target.new.lead.pk))
+                continue
+            lead = target.lead
+            if lead is not None:
+                lead = current.get(lead.pk, lead)
+            inquiry.lead_id = lead.pk if lead is not None else None
+            inquiry.contact_id = target.contact.pk if target.contact is not None else None
+            result.lead_id = inquiry.lead_id
+            if target.contact is not None:
+                contact = target.contact
+                if lead is None:
+                    result.reason = _("Customer #%(id)d.") % {"id": contact.pk}
+                events.append(self._attached_event(data, contact_id=contact.pk))
+                owner = contact.owner
+                url = reverse("sales:contact_detail", args=[contact.pk])
+                text = _("%(name)s, a customer, got in touch again through %(channel)s.")
+                name = str(contact)
+            elif lead is not None:
+                events.append(self._attached_event(data, lead_id=lead.pk))
+                lead, changed = self._lead_fill_gaps(lead, row)
+                if changed and lead.pk not in updated:
+                    updated.append(lead.pk)
+                current[lead.pk] = lead
+                owner = lead.owner
+                url = reverse("leads:detail", args=[lead.pk])
+                text = _("%(name)s got in touch again through %(channel)s.")
+                name = str(lead)
+            else:  # the matched card went away meanwhile: impossible inside the lock
+                raise RuntimeError(f"row {row.number}: the matched record no longer exists")
+            if owner is not None and owner.is_active:
+                notification_send(
+                    user=owner,
+                    text=text % {"name": name, "channel": self.channel.name},
+                    url=url,
+                    email=settings.LEADFLOW_EMAIL_OWNER_ON_REPEAT,
+                )
+        return events, updated
+
+    def _attached_event(
+        self, data: dict[str, Any], *, lead_id: int | None = None, contact_id: int | None = None
+    ) -> Event:
+        return Event(
+            occurred_at=self.now,
+            kind=EventKind.INQUIRY_ATTACHED,
+            actor_id=self.actor_id,
+            interface=Interface.IMPORT,
+            lead_id=lead_id,
+            contact_id=contact_id,
+            data=data,
+        )
+
+    def _lead_fill_gaps(self, lead: Lead, row: PreparedRow) -> tuple[Lead, bool]:
+        """``intake.services._lead_fill_gaps``: fill what the card lacks, overwrite nothing."""
+        changes: dict[str, Any] = {
+            name: value
+            for name, value in row.fields.items()
+            if name in PERSON_FIELDS and value and not getattr(lead, name)
+        }
+        timeframe = row.fields.get("purchase_timeframe")
+        if timeframe and timeframe != lead.purchase_timeframe:
+            changes["purchase_timeframe"] = timeframe
+        new_custom = {name: value for name, value in row.custom.items() if name not in lead.custom}
+        if not (changes or new_custom):
+            return lead, False
+        updated = lead_update(
+            actor=self.actor,
+            lead=lead,
+            version=None,
+            custom={**lead.custom, **new_custom} if new_custom else None,
+            **changes,
+        )
+        return updated, True
+
+    def _after_create(self, lead_ids: list[int]) -> None:
+        """Scoring and routing of the batch's new leads.
+
+        Scores are computed by a background task queued when the batch
+        commits: rescoring is several times slower than importing, and a
+        score is derived data that the task (or any later rescoring) can
+        always recompute. Routing happens here only if the routing app offers
+        a bulk ``leads_route``; otherwise imported leads wait in the
+        unassigned queue for the head of sales.
+        """
+        from leadflow.intake.tasks import imported_leads_score
+        from leadflow.routing import services as routing
+
+        transaction.on_commit(lambda: imported_leads_score.enqueue(lead_ids))
+        route_many = getattr(routing, "leads_route", None)
+        if route_many is not None:
+            route_many(lead_ids=lead_ids, actor=self.actor)
+
+    def _audit(
+        self, results: Sequence[RowResult], created_ids: list[int], updated_ids: list[int]
+    ) -> None:
+        counts = {outcome: 0 for outcome in RESULTS}
+        for result in results:
+            counts[result.outcome] += 1
+        AuditEvent.objects.create(
+            occurred_at=self.now,
+            actor=self.actor,
+            interface=Interface.IMPORT,
+            action="leads.import",
+            object_type=ImportJob._meta.label_lower,
+            object_id=str(self.job.pk),
+            object_repr=str(self.job)[:255],
+            after={
+                "rows": [results[0].row, results[-1].row] if results else [],
+                "counts": counts,
+                "created_lead_ids": created_ids,
+                "updated_lead_ids": updated_ids,
+            },
+        )
+
+
+def _lead_pk(ref: int | _NewLead) -> int:
+    return ref if isinstance(ref, int) else ref.lead.pk
+
+
+# --- Running a job -------------------------------------------------------------------
+
+
+class ImportConflict(RuntimeError):
+    """Another process moved the job's checkpoint: two runs of one job at once."""
+
+
+# After an import that created at least this many leads the planner's
+# statistics are refreshed (ANALYZE), as after any bulk load.
+ANALYZE_AFTER_LEADS = 10_000
+
+
+def import_job_create(
+    *,
+    actor: User | None,
+    channel: Channel,
+    path: Path | str,
+    file_name: str = "",
+    mapping: Mapping[str, str],
+    campaign: Campaign | None = None,
+    resume: bool = True,
+) -> ImportJob:
+    """An import of the file at ``path`` (CSV or XLSX) with a checked column mapping.
+
+    With ``resume`` an unfinished job for the same file content, channel,
+    campaign and mapping is returned instead of a new one, so that running an
+    interrupted import again carries on from its checkpoint.
+    """
+    path = Path(path).resolve()
+    source = RowSource(path)
+    headers = source.headers()
+    mapping = {header: name for header, name in mapping.items() if name}
+    mapping_check(headers, mapping)
+    checksum = file_sha256(path)
+    if resume:
+        unfinished = (
+            ImportJob.objects.filter(
+                file_sha256=checksum,
+                channel=channel,
+                campaign=campaign,
+                status__in=[ImportStatus.PENDING, ImportStatus.RUNNING, ImportStatus.FAILED],
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if unfinished is not None and unfinished.mapping == mapping:
+            if unfinished.file_path != str(path):
+                ImportJob.objects.filter(pk=unfinished.pk).update(file_path=str(path))
+                unfinished.file_path = str(path)
+            return unfinished
+    return ImportJob.objects.create(
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        channel=channel,
+        campaign=campaign,
+        file_name=(file_name or path.name)[:255],
+        file_path=str(path),
+        file_sha256=checksum,
+        file_size=path.stat().st_size,
+        mapping=mapping,
+        rows_estimated=source.estimated_rows(),
+    )
+
+
+def _counts_add(job: ImportJob, results: Iterable[RowResult]) -> None:
+    for result in results:
+        setattr(job, result.outcome, getattr(job, result.outcome) + 1)
+
+
+def import_job_run(
+    *,
+    job: ImportJob,
+    progress: Callable[[ImportJob], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportJob:
+    """Import the job's rows from its checkpoint on, one transaction per batch.
+
+    Rows are read lazily and handled ``batch_size`` at a time; the job's counts
+    and ``rows_done`` advance in the transaction that writes the batch. An
+    error marks the job failed (with the message) and is raised again; the
+    batch in flight is rolled back, so running the job again resumes cleanly.
+    """
+    from leadflow.core.database import planner_statistics_refresh
+
+    with interface(Interface.IMPORT):
+        job = ImportJob.objects.select_related("channel", "campaign", "created_by").get(pk=job.pk)
+        if job.status == ImportStatus.DONE:
+            return job
+        source = RowSource(job.file_path)
+        headers = source.headers()
+        mapping_check(headers, job.mapping)
+        cleaner = RowCleaner(job.channel, headers, job.mapping)
+        writer = BatchWriter(
+            job=job, channel=job.channel, campaign=job.campaign, actor=job.created_by
+        )
+        job.status = ImportStatus.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.error = ""
+        job.save(update_fields=["status", "started_at", "error", "updated_at"])
+        created_before = job.created
+        try:
+            batch: list[PreparedRow] = []
+            for number, cells in source.rows(start=job.rows_done):
+                batch.append(cleaner.clean(number, cells))
+                if len(batch) >= batch_size:
+                    _batch_commit(job, writer, batch)
+                    batch = []
+                    if progress is not None:
+                        progress(job)
+            if batch:
+                _batch_commit(job, writer, batch)
+        except BaseException as exc:
+            if not isinstance(exc, ImportConflict):
+                ImportJob.objects.filter(pk=job.pk).update(
+                    status=ImportStatus.FAILED,
+                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                    updated_at=timezone.now(),
+                )
+            raise
+        job.status = ImportStatus.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at", "updated_at"])
+        if progress is not None:
+            progress(job)
+        if job.created - created_before >= ANALYZE_AFTER_LEADS:
+            planner_statistics_refresh()
+        return job
+
+
+def _batch_commit(job: ImportJob, writer: BatchWriter, batch: Sequence[PreparedRow]) -> None:
+    first, last = batch[0].number, batch[-1].number
+    with transaction.atomic():
+        checkpoint = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job.pk)
+            .values_list("rows_done", flat=True)
+            .get()
+        )
+        if checkpoint != first - 1:
+            raise ImportConflict(
+                f"import {job.pk}: expected to continue after row {first - 1}, "
+                f"but its checkpoint is row {checkpoint} (is it running elsewhere?)"
+            )
+        results = writer.write(batch)
+        ImportBatch.objects.create(
+            job=job,
+            first_row=first,
+            last_row=last,
+            results="".join(result.csv_line() for result in results),
+        )
+        _counts_add(job, results)
+        job.rows_done = last
+        job.save(update_fields=["rows_done", *RESULTS, "updated_at"])
+
+
+def import_results_lines(job: ImportJob) -> Iterator[str]:
+    """The results file of a job, line by line: a header, then one line per row read so far."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(RESULTS_HEADER)
+    yield out.getvalue()
+    batches = ImportBatch.objects.filter(job=job).order_by("first_row")
+    yield from batches.values_list("results", flat=True).iterator(chunk_size=50)
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    values: dict[str, str]
+    fields: dict[str, str]
+    custom: dict[str, str]
+    outcome: str
+    reason: str = ""
+    lead_id: int | None = None
+
+
+def import_preview(
+    *, path: Path | str, channel: Channel, mapping: Mapping[str, str], limit: int = 20
+) -> tuple[list[str], list[PreviewRow]]:
+    """The first rows as the import would see them, with what would happen to each.
+
+    Reads only; the outcome is what a row would get if imported now on its own.
+    """
+    from leadflow.identity.selectors import match_candidates
+
+    source = RowSource(path)
+    headers = source.headers()
+    cleaner = RowCleaner(channel, headers, mapping)
+    preview: list[PreviewRow] = []
+    for number, cells in source.rows():
+        if number > limit:
+            break
+        row = cleaner.clean(number, cells)
+        item = PreviewRow(number, row.values, row.fields, row.custom, "")
+        if row.result is not None:
+            item.outcome, item.reason = row.result.outcome, row.result.reason
+        elif reason := spam_reason(row.fields, ""):
+            item.outcome, item.reason = REJECTED, reason
+        else:
+            try:
+                lead_check_reachable(row.fields)
+            except ValidationError as exc:
+                item.outcome, item.reason = INTEREST, _reason(exc)
+            else:
+                assert row.person is not None
+                same = (
+                    Lead.objects.filter(external_id=row.external_id).order_by("pk").first()
+                    if row.external_id
+                    else None
+                )
+                matches = match_candidates(row.person) if same is None else []
+                best = matches[0] if matches else None
+                if same is not None:
+                    item.outcome, item.lead_id = ATTACHED, same.pk
+                elif best is not None and best.level in (MatchLevel.CERTAIN, MatchLevel.PROBABLE):
+                    item.outcome, item.lead_id = ATTACHED, best.lead_id
+                else:
+                    item.outcome = CREATED
+        preview.append(item)
+    return headers, preview
