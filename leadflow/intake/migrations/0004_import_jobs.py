@@ -6,59 +6,145 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0003_inquiries_and_idempotency'),
+        ("intake", "0003_inquiries_and_idempotency"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('file_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('file_path', models.CharField(max_length=1000, verbose_name='stored file')),
-                ('file_sha256', models.CharField(db_index=True, max_length=64, verbose_name='file checksum')),
-                ('file_size', models.PositiveBigIntegerField(default=0, verbose_name='file size')),
-                ('mapping', models.JSONField(blank=True, default=dict, help_text='Column header → lead field; columns not named here become custom attributes.', verbose_name='column mapping')),
-                ('status', models.CharField(choices=[('pending', 'Waiting to start'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=10, verbose_name='status')),
-                ('rows_done', models.PositiveIntegerField(default=0, verbose_name='rows done')),
-                ('rows_estimated', models.PositiveIntegerField(blank=True, null=True, verbose_name='rows expected')),
-                ('created', models.PositiveIntegerField(default=0, verbose_name='created')),
-                ('attached', models.PositiveIntegerField(default=0, verbose_name='attached')),
-                ('interest', models.PositiveIntegerField(default=0, verbose_name='interest')),
-                ('rejected', models.PositiveIntegerField(default=0, verbose_name='rejected')),
-                ('skipped', models.PositiveIntegerField(default=0, verbose_name='skipped')),
-                ('failed', models.PositiveIntegerField(default=0, verbose_name='failed')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='intake.campaign', verbose_name='campaign')),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='intake.channel', verbose_name='channel')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("file_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("file_path", models.CharField(max_length=1000, verbose_name="stored file")),
+                (
+                    "file_sha256",
+                    models.CharField(db_index=True, max_length=64, verbose_name="file checksum"),
+                ),
+                ("file_size", models.PositiveBigIntegerField(default=0, verbose_name="file size")),
+                (
+                    "mapping",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Column header → lead field; columns not named here become custom attributes.",
+                        verbose_name="column mapping",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to start"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("rows_done", models.PositiveIntegerField(default=0, verbose_name="rows done")),
+                (
+                    "rows_estimated",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="rows expected"
+                    ),
+                ),
+                ("created", models.PositiveIntegerField(default=0, verbose_name="created")),
+                ("attached", models.PositiveIntegerField(default=0, verbose_name="attached")),
+                ("interest", models.PositiveIntegerField(default=0, verbose_name="interest")),
+                ("rejected", models.PositiveIntegerField(default=0, verbose_name="rejected")),
+                ("skipped", models.PositiveIntegerField(default=0, verbose_name="skipped")),
+                ("failed", models.PositiveIntegerField(default=0, verbose_name="failed")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="started at"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="intake.campaign",
+                        verbose_name="campaign",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="intake.channel",
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="started by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ['-created_at'],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_row', models.PositiveIntegerField(verbose_name='first row')),
-                ('last_row', models.PositiveIntegerField(verbose_name='last row')),
-                ('results', models.TextField(verbose_name='row results (CSV lines)')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='intake.importjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_row", models.PositiveIntegerField(verbose_name="first row")),
+                ("last_row", models.PositiveIntegerField(verbose_name="last row")),
+                ("results", models.TextField(verbose_name="row results (CSV lines)")),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="batches",
+                        to="intake.importjob",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import batch',
-                'verbose_name_plural': 'import batches',
-                'constraints': [models.UniqueConstraint(fields=('job', 'first_row'), name='importbatch_once')],
+                "verbose_name": "import batch",
+                "verbose_name_plural": "import batches",
+                "constraints": [
+                    models.UniqueConstraint(fields=("job", "first_row"), name="importbatch_once")
+                ],
             },
         ),
     ]
