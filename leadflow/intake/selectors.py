@@ -58,7 +58,9 @@ def inquiries_for_card(
 
     The caller has already checked that the user may view the card.
     """
-    subject = {"lead": lead} if lead is not None else {"contact": contact}
+    subject: dict[str, Lead | Contact | None] = (
+        {"lead": lead} if lead is not None else {"contact": contact}
+    )
     queryset = Inquiry.objects.filter(**subject).select_related("channel", "campaign")
     return list(queryset.order_by("-received_at", "-pk")[:CARD_INQUIRIES])
 
