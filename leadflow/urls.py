@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("leads/", include("leadflow.leads.urls")),
     path("scoring/", include("leadflow.scoring.urls")),
+    path("duplicates/", include("leadflow.identity.urls")),
     path("", include("leadflow.sales.urls")),
     path("", include("leadflow.activities.urls")),
     path("", include("leadflow.intake.urls")),
