@@ -48,6 +48,7 @@ from leadflow.core.exceptions import ConflictError
 from leadflow.identity.api import router as duplicates_router
 from leadflow.intake.api import router as inquiries_router
 from leadflow.leads.api import router as leads_router
+from leadflow.routing.api import router as routing_router
 from leadflow.sales.api import companies_router, contacts_router, deals_router, pipelines_router
 from leadflow.scoring.api import router as scoring_router
 
@@ -132,6 +133,7 @@ api.add_router("/pipelines", pipelines_router)
 api.add_router("/inquiries", inquiries_router)
 api.add_router("/duplicates", duplicates_router)
 api.add_router("/scoring", scoring_router)
+api.add_router("/routing", routing_router)
 
 
 # --- Errors ---------------------------------------------------------------------

@@ -486,7 +486,8 @@ def can_manage_routing(user: User | None) -> bool:
     return user is None or user.is_admin or user.is_head_of_sales
 
 
-def _check_manager(actor: User | None) -> None:
+def routing_manager_check(actor: User | None) -> None:
+    """PermissionDenied unless ``actor`` may change routing."""
     if not can_manage_routing(actor):
         raise PermissionDenied(_("Only the head of sales or an admin can change routing."))
 
@@ -601,7 +602,7 @@ def routing_rule_create(
     **conditions: Any,
 ) -> RoutingRule:
     """A new rule, tried after every existing one (move it up to try it earlier)."""
-    _check_manager(actor)
+    routing_manager_check(actor)
     unknown = set(conditions) - set(RULE_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown rule field “%(name)s”.") % {"name": sorted(unknown)[0]})
@@ -625,7 +626,7 @@ def routing_rule_update(
 
     Pass ``channels``, ``campaigns`` or ``pool`` to replace those lists.
     """
-    _check_manager(actor)
+    routing_manager_check(actor)
     unknown = set(fields) - set(RULE_FIELDS) - set(RULE_RELATIONS)
     if unknown:
         raise ValidationError(_("Unknown rule field “%(name)s”.") % {"name": sorted(unknown)[0]})
@@ -649,7 +650,7 @@ def routing_rule_update(
 @transaction.atomic
 def routing_rule_delete(*, actor: User | None, rule: RoutingRule) -> None:
     """Delete a rule. Leads it routed keep their owners; their events keep its name."""
-    _check_manager(actor)
+    routing_manager_check(actor)
     rule = lock_for_edit(RoutingRule.objects.all(), rule.pk, None)
     audit_record(actor=actor, action="routing_rule.delete", obj=rule, before=_rule_snapshot(rule))
     rule.delete()
@@ -658,7 +659,7 @@ def routing_rule_delete(*, actor: User | None, rule: RoutingRule) -> None:
 @transaction.atomic
 def routing_rule_move(*, actor: User | None, rule: RoutingRule, direction: str) -> RoutingRule:
     """Swap a rule with its neighbour above ("up", tried earlier) or below ("down")."""
-    _check_manager(actor)
+    routing_manager_check(actor)
     if direction not in ("up", "down"):
         raise ValidationError({"direction": _("Move a rule “up” or “down”.")})
     ordered = list(RoutingRule.objects.select_for_update().order_by("position", "id"))
@@ -693,7 +694,7 @@ def response_target_set(
     *, actor: User | None, temperature: str, minutes: int, business_days: int
 ) -> ResponseTarget:
     """Set how soon new leads of a temperature must be contacted."""
-    _check_manager(actor)
+    routing_manager_check(actor)
     errors: dict[str, str] = {}
     if temperature not in Temperature.values:
         errors["temperature"] = _("Choose from: %(c)s.") % {"c": ", ".join(Temperature.values)}

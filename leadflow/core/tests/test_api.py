@@ -19,6 +19,7 @@ from leadflow.core.tests.api_client import ApiClient
 from leadflow.factories import make_activity, make_company, make_contact, make_deal, make_lead
 from leadflow.leads import selectors as lead_selectors
 from leadflow.leads.services import lead_assign
+from leadflow.routing.services import routing_rule_create
 
 pytestmark = pytest.mark.django_db
 
@@ -298,6 +299,10 @@ def test_every_path_in_the_openapi_document_is_served_and_answers_as_declared(
         "deal_id": make_deal(owner=alice).pk,
         "activity_id": make_activity(owner=alice, lead=lead).pk,
         "slug": "sales",
+        "rule_id": routing_rule_create(
+            actor=None, name="All", strategy="round_robin", pool=[alice]
+        ).pk,
+        "temperature": "hot",
     }
     api = ApiClient(alice)
     document = api.get("/openapi.json").json()
