@@ -10,6 +10,7 @@ urlpatterns = [
     path("duplicates/", include("leadflow.identity.urls")),
     path("", include("leadflow.sales.urls")),
     path("", include("leadflow.activities.urls")),
+    path("imports/", include("leadflow.intake.import_urls")),
     path("", include("leadflow.intake.urls")),
     path("", include("leadflow.web.urls")),
 ]

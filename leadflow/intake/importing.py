@@ -1386,3 +1386,62 @@ def import_preview(
                     item.outcome = CREATED
         preview.append(item)
     return headers, preview
+
+
+# --- Imports in the UI -----------------------------------------------------------------
+
+
+def can_import(user: Any) -> bool:
+    """Marketers, heads of sales and admins import lists; sales reps do not."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_admin or user.is_marketer or user.is_head_of_sales)
+    )
+
+
+def import_jobs_visible_to(user: Any) -> Any:
+    """The imports a user may see: all of them for those who may import, none otherwise."""
+    if not can_import(user):
+        return ImportJob.objects.none()
+    return ImportJob.objects.select_related("channel", "campaign", "created_by")
+
+
+def upload_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@transaction.atomic
+def import_job_map(
+    *,
+    actor: User | None,
+    job: ImportJob,
+    mapping: Mapping[str, str],
+    channel: Channel,
+    campaign: Campaign | None = None,
+) -> ImportJob:
+    """Set the column mapping, channel and campaign of an import that has not started."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportStatus.PENDING or job.rows_done:
+        raise ValidationError(_("This import has started; its mapping can no longer change."))
+    mapping = {header: name for header, name in mapping.items() if name}
+    mapping_check(RowSource(job.file_path).headers(), mapping)
+    job.mapping, job.channel, job.campaign = mapping, channel, campaign
+    job.save(update_fields=["mapping", "channel", "campaign", "updated_at"])
+    return job
+
+
+@transaction.atomic
+def import_job_start(*, actor: User | None, job: ImportJob) -> ImportJob:
+    """Queue the import (or an interrupted one again) for ``leadflow worker``."""
+    from leadflow.core.services import audit_record
+    from leadflow.intake.tasks import import_job_run_task
+
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status == ImportStatus.DONE:
+        raise ValidationError(_("This import is finished."))
+    audit_record(actor=actor, action="import.start", obj=job, after={"rows_done": job.rows_done})
+    transaction.on_commit(lambda: import_job_run_task.enqueue(job.pk))
+    return job
