@@ -8,6 +8,7 @@ urlpatterns = [
     path("leads/", include("leadflow.leads.urls")),
     path("scoring/", include("leadflow.scoring.urls")),
     path("duplicates/", include("leadflow.identity.urls")),
+    path("routing/", include("leadflow.routing.urls")),
     path("", include("leadflow.sales.urls")),
     path("", include("leadflow.activities.urls")),
     path("imports/", include("leadflow.intake.import_urls")),

@@ -153,6 +153,7 @@ def unassigned_leads(*, user: User, cursor: str | None = None, limit: int = 50) 
         Lead.objects.visible_to(user)
         .filter(owner__isnull=True, status__in=OPEN_LEAD_STATUSES)
         .select_related("channel", "team", "first_response")
+        .annotate(response_due_at=_response_due())
     )
     return keyset_paginate(queryset, ordering="created_at", cursor=cursor, limit=limit)
 
