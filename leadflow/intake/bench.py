@@ -6,8 +6,10 @@ Scenarios (``--scenario``):
   person again, written differently) through ``leadflow import_leads`` in a
   child process on a fresh SQLite database: rows per second, the child's
   peak memory, and whether every row is accounted for.
-- ``api`` — API intake throughput and latency (not measured yet).
-- ``match`` — matching one new inquiry against a large database (not measured yet).
+- ``api`` — ``POST /api/v1/inquiries`` through a real server: sustained
+  inquiries per second and latency (see ``leadflow/intake/bench_api.py``).
+Matching one new inquiry against a large database is measured by
+``leadflow bench dedupe --part scale``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from leadflow.core.bench.harness import bench_dir, bench_env, leadflow_command
+from leadflow.intake.bench_api import add_api_arguments, run_api
 
-HELP = "Intake throughput: CSV import (rows/s, peak memory); API and matching to come."
+HELP = "Intake throughput: CSV import (rows/s, peak memory), API intake (inquiries/s, p95)."
 
 Say = Callable[[str], None]
 
@@ -249,16 +252,17 @@ HEADERS = [
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--scenario", choices=["all", "import", "api", "match"], default="all", help="What to run."
+        "--scenario", choices=["all", "import", "api"], default="all", help="What to run."
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="Rows in the import file.")
     parser.add_argument(
         "--duplicates", type=float, default=0.05, help="Share of rows that repeat a person."
     )
+    add_api_arguments(parser)
 
 
 def main(options: argparse.Namespace, say: Say) -> None:
-    scenarios = ["import", "api", "match"] if options.scenario == "all" else [options.scenario]
+    scenarios = ["import", "api"] if options.scenario == "all" else [options.scenario]
     for name in scenarios:
         SCENARIOS[name](options, say)
 
@@ -398,15 +402,7 @@ def run_import(options: argparse.Namespace, say: Say) -> None:
     say(f"every row accounted for     {'yes' if accounted else 'NO':>12}")
 
 
-def not_measured(name: str) -> Callable[[argparse.Namespace, Say], None]:
-    def run(options: argparse.Namespace, say: Say) -> None:
-        say(f"{name}: (not measured yet)")
-
-    return run
-
-
 SCENARIOS: dict[str, Callable[[argparse.Namespace, Say], None]] = {
     "import": run_import,
-    "api": not_measured("API intake throughput"),
-    "match": not_measured("single-inquiry matching latency"),
+    "api": run_api,
 }
