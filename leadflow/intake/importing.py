@@ -1267,6 +1267,11 @@ def import_job_run(
         job.error = ""
         job.save(update_fields=["status", "started_at", "error", "updated_at"])
         created_before = job.created
+        if connection.vendor == "sqlite":
+            # A memory-mapped database file counts towards the process's memory
+            # and would grow with the database; an import reads little of it.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA mmap_size=0")
         try:
             batch: list[PreparedRow] = []
             for number, cells in source.rows(start=job.rows_done):
