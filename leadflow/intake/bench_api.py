@@ -123,7 +123,7 @@ def run(
     fresh: bool,
     say: Callable[[str], None],
 ) -> list[IntakeResult]:
-    env = prepare_database(leads, fresh=fresh, say=say, name="bench-intake")
+    env = prepare_database(leads, fresh=fresh, say=say, name="bench-intake", grows=True)
     token = leadflow_command("token", "create", "admin", "--name", "bench", env=env)
     token = token.strip().splitlines()[-1]
     results = []
