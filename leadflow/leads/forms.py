@@ -177,7 +177,12 @@ class AssignForm(VersionedForm):
         required=False,
         empty_label=_("Nobody (back to the queue)"),
     )
-    reason = forms.CharField(label=_("Note (optional)"), max_length=255, required=False)
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        max_length=255,
+        required=False,
+        help_text=_("Kept in the lead's history, such as “Rhys is on holiday”."),
+    )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -221,3 +221,24 @@ def test_the_head_of_sales_view_shows_load_late_first_contacts_and_unassigned_le
     assert f"/leads/{late.pk}/assign/" in page
     assert [lead.pk for lead in response.context["unassigned"].items] == [waiting.pk]
     assert 'href="/routing/"' in page and 'aria-current="page">Routing' in page
+
+
+def test_the_head_of_sales_reassigns_from_the_lead_card_with_a_reason(
+    client: Client, harriet: User, rhys: User, rosa: User
+) -> None:
+    from leadflow.activities.models import Activity
+    from leadflow.core.models import Event, EventKind
+
+    lead = lead_assign(actor=None, lead=make_lead(), owner=rhys)
+    signed_in(client, harriet)
+    assert "Reason (optional)" in text(client.get(f"/leads/{lead.pk}/assign/"))
+
+    response = client.post(
+        f"/leads/{lead.pk}/assign/",
+        {"version": lead.version, "owner": rosa.pk, "reason": "Rhys is on holiday"},
+    )
+
+    assert response.status_code == 302
+    event = Event.objects.filter(lead=lead, kind=EventKind.OWNER_CHANGED).latest("pk")
+    assert (event.to_value, event.data) == (str(rosa.pk), {"reason": "Rhys is on holiday"})
+    assert Activity.objects.get(lead=lead, subject="Contact the lead").owner == rosa
