@@ -84,7 +84,7 @@ class RuleForm(forms.Form):
     )
     custom_attribute = forms.CharField(label=_("Custom attribute"), max_length=100, required=False)
     custom_value = forms.CharField(
-        label=_("equals"),
+        label=_("Custom attribute value"),
         max_length=255,
         required=False,
         help_text=_("Compared ignoring case."),
