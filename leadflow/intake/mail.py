@@ -9,7 +9,7 @@ the reason ``auto-reply`` or ``bounce`` — counted and visible, never leads.
 ``mail_receive`` hands the rest to ``inquiry_submit`` like every other
 channel. Whoever receives the message (the SMTP receiver, the IMAP poller in
 ``mailin.py``) calls it once per message and may call it again for the same
-message after a crash: the Message-ID is kept in the inquiry's payload and a
+message after a crash: the Message-ID is kept as the inquiry's indexed source_ref and a
 message already recorded is not recorded twice.
 """
 
@@ -439,15 +439,14 @@ def _email_inquiries(
 ) -> QuerySet[Inquiry]:
     """Recent inquiries by e-mail (through any e-mail channel or this one) with these Message-IDs.
 
-    The Message-ID lives in the payload, unindexed: the search reads the
-    e-mail inquiries of the last ``LEADFLOW_MAILIN_REMEMBER_DAYS`` (through
-    the channel/time index), about 4 ms per 1,000 of them on SQLite.
+    The Message-ID is the inquiry's indexed ``source_ref``, so the look-up
+    costs the same whatever the number of e-mails received.
     """
     since = now - datetime.timedelta(days=settings.LEADFLOW_MAILIN_REMEMBER_DAYS)
     return Inquiry.objects.filter(
         Q(channel=channel) | Q(channel__kind=ChannelKind.EMAIL),
         received_at__gte=since,
-        payload__message_id__in=list(message_ids),
+        source_ref__in=list(message_ids),
     )
 
 
@@ -519,6 +518,7 @@ def mail_receive(
         "payload": _payload(parsed, envelope_sender=envelope_sender, recipients=recipients),
         "source_ip": source_ip,
         "received_at": now,
+        "source_ref": parsed.message_id,
     }
     try:
         with transaction.atomic():

@@ -119,6 +119,13 @@ class Inquiry(models.Model):
     consent_text = models.TextField(_("consent text shown"), blank=True)
     consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
     fingerprint = models.CharField(_("fingerprint"), max_length=64, db_index=True)
+    source_ref = models.CharField(
+        _("sender's reference"),
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_("The sending system's own id for it, such as an e-mail's Message-ID."),
+    )
     source_ip = models.GenericIPAddressField(_("sender IP address"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

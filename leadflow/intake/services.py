@@ -95,6 +95,7 @@ def inquiry_submit(
     double_submit_seconds: int | None = None,
     reject_reason: str = "",
     thread_match: Match | None = None,
+    source_ref: str = "",
 ) -> Inquiry:
     """Record one inbound touch and decide its outcome: created, attached, interest or rejected.
 
@@ -115,6 +116,8 @@ def inquiry_submit(
     - ``thread_match``: a card the channel found by other means (an e-mail
       reply in the thread of an earlier inquiry), used when identity matching
       finds no certain or probable match.
+    - ``source_ref``: the sender's own id for the message (an e-mail's
+      Message-ID), indexed so that a redelivery can be recognised.
     """
     now = received_at or timezone.now()
     custom = dict(custom or {})
@@ -155,6 +158,7 @@ def inquiry_submit(
         consent_text=consent_text,
         consent_at=now if consent_text else None,
         fingerprint=fingerprint,
+        source_ref=source_ref[:255],
         source_ip=source_ip,
         submitted_by=actor if actor is not None and actor.is_authenticated else None,
         referred_by=referred_by,
