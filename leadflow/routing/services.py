@@ -109,7 +109,7 @@ def route_decide(
             .get(pk=rule.pk)
         )
     users = [user for user in strategies.target_users(rule) if user.pk not in set(exclude)]
-    loads = strategies.open_lead_counts(user.pk for user in users)
+    loads = strategies.open_lead_counts(users)
     people = strategies.candidates(users, loads)
     performance = None
     if rule.strategy == Strategy.BEST_PERFORMER:

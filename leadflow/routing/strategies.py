@@ -23,7 +23,6 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.models import Role, Tier, User
@@ -94,19 +93,17 @@ def target_users(rule: RoutingRule) -> list[User]:
     )
 
 
-def open_lead_counts(user_ids: Iterable[int]) -> dict[int, int]:
-    """Open leads (new, working, nurturing) per owner, for the given people."""
-    ids = list(user_ids)
-    if not ids:
-        return {}
-    rows = (
-        Lead.objects.filter(owner_id__in=ids, status__in=OPEN_LEAD_STATUSES)
-        .order_by()
-        .values("owner_id")
-        .annotate(n=Count("id"))
-    )
-    counts = dict.fromkeys(ids, 0)
-    counts.update({row["owner_id"]: row["n"] for row in rows})
+def open_lead_counts(users: Iterable[User]) -> dict[int, int]:
+    """Open leads (new, working, nurturing) per person, counted up to their capacity.
+
+    Past capacity the exact number changes nothing (the person is full), so
+    each count stops there: an index range of at most ``capacity`` entries on
+    (owner, status), whatever the size of the lead table.
+    """
+    counts: dict[int, int] = {}
+    for user in users:
+        open_leads = Lead.objects.filter(owner_id=user.pk, status__in=OPEN_LEAD_STATUSES)
+        counts[user.pk] = open_leads.order_by()[: max(int(user.capacity), 0)].count()
     return counts
 
 
