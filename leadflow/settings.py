@@ -322,3 +322,10 @@ LEADFLOW_MAILIN_IMAP_INTERVAL = int(os.environ.get("LEADFLOW_MAILIN_IMAP_INTERVA
 LEADFLOW_MAILIN_MAX_BYTES = int(os.environ.get("LEADFLOW_MAILIN_MAX_BYTES", str(10 * 2**20)))
 # How long a message's Message-ID is remembered, against redelivery and for reply threads.
 LEADFLOW_MAILIN_REMEMBER_DAYS = int(os.environ.get("LEADFLOW_MAILIN_REMEMBER_DAYS", "90"))
+# Public doors (web forms at /f/<slug>/, webhooks at /hooks/<slug>/): the largest
+# body accepted, and how many posts one address may make to forms in a window.
+LEADFLOW_FORM_MAX_BYTES = int(os.environ.get("LEADFLOW_FORM_MAX_BYTES", str(64 * 1024)))
+LEADFLOW_FORM_PER_IP = int(os.environ.get("LEADFLOW_FORM_PER_IP", "20"))
+LEADFLOW_FORM_PER_IP_SECONDS = int(os.environ.get("LEADFLOW_FORM_PER_IP_SECONDS", "600"))
+LEADFLOW_WEBHOOK_MAX_BYTES = int(os.environ.get("LEADFLOW_WEBHOOK_MAX_BYTES", str(256 * 1024)))
+LEADFLOW_WEBHOOK_PER_MINUTE = int(os.environ.get("LEADFLOW_WEBHOOK_PER_MINUTE", "600"))
