@@ -2,22 +2,21 @@
 
 The benchmark database (``var/bench-routing``, SQLite) is seeded once with
 ``seed_demo --leads N``; later runs reuse it. The timing runs in a child
-process on that database: for each strategy one rule routes every new lead
-to team North (the demo's rhys and rosa, each owning hundreds of thousands of
-leads, plus six reps without history), and ``--assignments`` leads arrive one
-after another through ``lead_create``, each in its own transaction, as they
-would from a form. Printed per strategy:
+process on that database. For each strategy one rule routes every new lead to
+team North (the demo's rhys and rosa, who own hundreds of thousands of leads,
+plus six new reps), and ``--assignments`` leads arrive one after another
+through ``lead_create``, each in its own transaction, as from a form. Per
+strategy it prints arrivals per second (the whole ``lead_create``: lead,
+events, score, routing, first task), ``lead_route`` per lead (choosing,
+writing the owner and its event, the notification, the first task) and the
+decision alone (lock the rule, count open leads, rank), median, p95 and max.
 
-- arrivals per second (the whole ``lead_create``: lead, events, score, routing,
-  first task);
-- ``lead_route`` per lead, median and p95 (the assignment: choosing, writing
-  the owner and its event, the notification and the first task);
-- the decision alone (lock the rule, count the candidates' open leads, rank),
-  median and p95, and the decisions per second that makes.
-
-Then the time to recount rep performance over the window (what "best
-performer" reads) and the first-response check's throughput. The rows the
-run adds are deleted afterwards, so the database stays at N leads.
+Two setups: A with capacities as set (the demo reps hold far more open leads
+than their capacity of 200, so they are full and their counts stop at 200),
+and B with every capacity lifted so that every open lead of theirs is counted
+on every decision (the worst case) and best performer ranks reps with
+history. Then the first-response check's throughput. The rows a run adds are
+deleted afterwards, so the database stays at N leads.
 """
 
 from __future__ import annotations
@@ -145,8 +144,6 @@ def run(*, assignments: int, say: Callable[[str], None]) -> None:
 
     from leadflow.accounts.models import Role, Team, User
     from leadflow.accounts.services import user_create
-    from leadflow.intake.models import Channel
-    from leadflow.leads import services as lead_services
     from leadflow.leads.models import OPEN_LEAD_STATUSES, Lead
     from leadflow.routing import services as routing
     from leadflow.routing.models import RepPerformance, RoutingRule
@@ -155,29 +152,23 @@ def run(*, assignments: int, say: Callable[[str], None]) -> None:
     north = Team.objects.get(name="North")
     say(
         f"Routing at {total:,} leads ({connection.vendor}); {assignments} arrivals per "
-        "strategy, each lead_create in its own transaction, rule targets team North:"
+        "strategy, one after another, each lead_create in its own transaction:"
     )
     demo_reps = list(User.objects.filter(team=north, role=Role.SALES_REP).order_by("pk"))
-    open_counts = {
-        rep.username: Lead.objects.filter(owner=rep, status__in=OPEN_LEAD_STATUSES).count()
-        for rep in demo_reps
-    }
     say(
-        "  North's demo reps own "
+        "  team North: "
         + ", ".join(
-            f"{rep.username} {Lead.objects.filter(owner=rep).count():,} leads "
-            f"({open_counts[rep.username]:,} open)"
+            f"{rep.username} owns {Lead.objects.filter(owner=rep).count():,} leads "
+            f"({Lead.objects.filter(owner=rep, status__in=OPEN_LEAD_STATUSES).count():,} open, "
+            f"capacity {rep.capacity})"
             for rep in demo_reps
         )
-        + f"; plus {BENCH_REPS} reps without history"
+        + f"; plus {BENCH_REPS} new reps (capacity 200, no history)"
     )
 
     saved_rules = list(RoutingRule.objects.filter(active=True).values_list("pk", flat=True))
     RoutingRule.objects.filter(pk__in=saved_rules).update(active=False)
     saved_capacity = {rep.pk: rep.capacity for rep in demo_reps}
-    # The demo's reps hold far more open leads than the default capacity of
-    # 200; lift it so that they take part (the counting is the same work).
-    User.objects.filter(pk__in=saved_capacity).update(capacity=10**9)
     extra = [
         user_create(
             actor=None,
@@ -188,51 +179,27 @@ def run(*, assignments: int, say: Callable[[str], None]) -> None:
         )
         for n in range(BENCH_REPS)
     ]
-    User.objects.filter(pk__in=[user.pk for user in extra]).update(capacity=10**9)
     first_new_lead = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    web = Channel.objects.get(slug="web-form")
     started_all = time.perf_counter()
     try:
         started = time.perf_counter()
         rows = routing.rep_performance_refresh()
         say(
-            f"  rep performance recount (180-day window, every rep): "
+            f"  rep performance recount (180-day window, every active rep; hourly task): "
             f"{time.perf_counter() - started:.2f} s for {rows} rows"
         )
-        _baseline(lead_services, web, assignments, say)
+        say("A. Capacities as set: the demo reps are full, so each count stops at 200.")
+        _arrivals(None, "no rules", assignments, say)
         for strategy in STRATEGIES:
-            rule = routing.routing_rule_create(
-                actor=None, name=f"Bench {strategy}", strategy=strategy, team=north
-            )
-            with (
-                timed(lead_services, "lead_route") as route_watch,
-                timed(routing, "route_decide") as decide_watch,
-            ):
-                started = time.perf_counter()
-                for n in range(assignments):
-                    lead_services.lead_create(
-                        actor=None,
-                        channel=web,
-                        first_name="Bench",
-                        last_name=f"{strategy} {n}",
-                        email=f"bench.{strategy}.{n}.{time.time_ns()}@example.com",
-                        purchase_timeframe=("now", "1_month", "")[n % 3],
-                    )
-                elapsed = time.perf_counter() - started
-            owners = set(
-                Lead.objects.filter(pk__gte=first_new_lead, last_name__startswith=strategy)
-                .values_list("owner__username", flat=True)
-                .distinct()
-            )
-            decide_median = statistics.median(decide_watch.samples)
-            say(f"  {strategy}: {assignments / elapsed:.1f} arrivals/s, {len(owners)} owners")
-            say(f"    {route_watch.line('lead_route')}")
-            say(
-                f"    {decide_watch.line('decision')} "
-                f"({1 / decide_median:,.0f} decisions/s at the median)"
-            )
-            routing.routing_rule_delete(actor=None, rule=rule)
-        _sla(routing, first_new_lead, say)
+            _arrivals(north, strategy, assignments, say)
+        say(
+            "B. Capacity lifted to 10^9 for everyone: every open lead of the demo reps is "
+            "counted on every decision (the worst case), and best performer ranks reps with history."
+        )
+        User.objects.filter(pk__in=[*saved_capacity, *(u.pk for u in extra)]).update(capacity=10**9)
+        for strategy in STRATEGIES:
+            _arrivals(north, strategy, assignments, say)
+        _sla(routing, assignments, say)
     finally:
         Lead.objects.filter(pk__gte=first_new_lead).delete()
         RepPerformance.objects.filter(user__in=extra).delete()
@@ -241,40 +208,71 @@ def run(*, assignments: int, say: Callable[[str], None]) -> None:
         for pk, capacity in saved_capacity.items():
             User.objects.filter(pk=pk).update(capacity=capacity)
         RoutingRule.objects.filter(pk__in=saved_rules).update(active=True)
-    say(f"  (whole run {time.perf_counter() - started_all:.1f} s; added rows deleted)")
+    say(f"(whole run {time.perf_counter() - started_all:.1f} s; the rows it added are deleted)")
 
 
-def _baseline(lead_services: Any, web: Any, assignments: int, say: Callable[[str], None]) -> None:
-    """The same arrivals with no rule: the lead waits unassigned, with its first task."""
-    started = time.perf_counter()
-    with timed(lead_services, "lead_route") as route_watch:
-        for n in range(assignments):
-            lead_services.lead_create(
-                actor=None,
-                channel=web,
-                first_name="Bench",
-                last_name=f"unrouted {n}",
-                email=f"bench.unrouted.{n}.{time.time_ns()}@example.com",
+def _arrivals(team: Any, strategy: str, assignments: int, say: Callable[[str], None]) -> None:
+    """``assignments`` new leads under one rule (none for ``team=None``); their rows deleted after."""
+    from leadflow.intake.models import Channel
+    from leadflow.leads import services as lead_services
+    from leadflow.leads.models import Lead
+    from leadflow.routing import services as routing
+
+    web = Channel.objects.get(slug="web-form")
+    rule = (
+        routing.routing_rule_create(
+            actor=None, name=f"Bench {strategy}", strategy=strategy, team=team
+        )
+        if team is not None
+        else None
+    )
+    first = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    try:
+        with (
+            timed(lead_services, "lead_route") as route_watch,
+            timed(routing, "route_decide") as decide_watch,
+        ):
+            started = time.perf_counter()
+            for n in range(assignments):
+                lead_services.lead_create(
+                    actor=None,
+                    channel=web,
+                    first_name="Bench",
+                    last_name=f"{strategy} {n}",
+                    email=f"bench.{n}.{time.time_ns()}@example.com",
+                    purchase_timeframe=("now", "1_month", "")[n % 3],
+                )
+            elapsed = time.perf_counter() - started
+        new = Lead.objects.filter(pk__gte=first)
+        owners = new.exclude(owner=None).values("owner").distinct().count()
+        unassigned = new.filter(owner=None).count()
+        say(
+            f"  {strategy}: {assignments / elapsed:.1f} arrivals/s; "
+            f"{owners} owners, {unassigned} left unassigned"
+        )
+        say(f"    {route_watch.line('lead_route')}")
+        if decide_watch.samples:
+            median = statistics.median(decide_watch.samples)
+            say(
+                f"    {decide_watch.line('decision')} ({1 / median:,.0f} decisions/s at the median)"
             )
-    elapsed = time.perf_counter() - started
-    say(f"  no rules (first task only, no owner): {assignments / elapsed:.1f} arrivals/s")
-    say(f"    {route_watch.line('lead_route')}")
+    finally:
+        if rule is not None:
+            routing.routing_rule_delete(actor=None, rule=rule)
+        if strategy != STRATEGIES[-1] or team is None:
+            Lead.objects.filter(pk__gte=first).delete()
 
 
-def _sla(routing: Any, first_new_lead: int, say: Callable[[str], None]) -> None:
-    """Settle every first response the run created as if a day had passed."""
+def _sla(routing: Any, count: int, say: Callable[[str], None]) -> None:
+    """Settle the last scenario's first responses as if a week had passed."""
     import datetime
 
     from django.utils import timezone
 
-    from leadflow.routing.models import FirstResponse
-
-    pending = FirstResponse.objects.filter(lead_id__gte=first_new_lead, breached_at__isnull=True)
-    count = pending.count()
     started = time.perf_counter()
     report = routing.sla_check(now=timezone.now() + datetime.timedelta(days=7), limit=count)
     elapsed = time.perf_counter() - started
     say(
-        f"  sla-check: {report.breached} breaches settled in {elapsed:.2f} s "
-        f"({report.breached / elapsed if elapsed else 0:,.0f}/s, events and notifications included)"
+        f"  sla-check: {report.breached} late first contacts settled in {elapsed:.2f} s "
+        f"({report.breached / elapsed if elapsed else 0:,.0f}/s, with events and notifications)"
     )
