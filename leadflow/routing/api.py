@@ -33,6 +33,8 @@ from leadflow.routing.schemas import (
     LoadList,
     QueuePage,
     QueueQuery,
+    RouteWaiting,
+    RouteWaitingOut,
     RuleCreate,
     RuleList,
     RuleMove,
@@ -190,6 +192,20 @@ def unassigned(request: HttpRequest, query: Query[QueueQuery]) -> dict[str, Any]
         user=request_user(request), cursor=query.cursor, limit=query.limit
     )
     return page_out(page)
+
+
+@router.post(
+    "/unassigned/route",
+    response={200: RouteWaitingOut, **CREATE_ERRORS},
+    summary="Route the waiting leads again by the rules (heads of sales and admins)",
+)
+def unassigned_route(request: HttpRequest, payload: RouteWaiting) -> dict[str, Any]:
+    report = services.leads_route_waiting(actor=request_user(request), lead_ids=payload.lead_ids)
+    return {
+        "assigned": report.assigned,
+        "still_waiting": report.still_waiting,
+        "first_tasks": report.first_tasks,
+    }
 
 
 @router.get(

@@ -217,3 +217,15 @@ class LoadOut(Schema):
 
 class LoadList(Schema):
     items: list[LoadOut]
+
+
+class RouteWaiting(InputSchema):
+    lead_ids: list[RecordRef] | None = Field(
+        default=None, max_length=1000, description="Only these leads (default: every waiting one)."
+    )
+
+
+class RouteWaitingOut(Schema):
+    assigned: int
+    still_waiting: int
+    first_tasks: int

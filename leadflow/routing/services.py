@@ -250,6 +250,60 @@ def _notify_heads(lead: Lead, *, team_id: int | None, text: str) -> None:
     _notify(heads_of_sales(team_id), text, lead)
 
 
+@dataclass
+class WaitingReport:
+    assigned: int = 0
+    still_waiting: int = 0
+    first_tasks: int = 0
+
+
+def leads_route_waiting(
+    *, actor: User | None, lead_ids: Sequence[int] | None = None, limit: int = 1000
+) -> WaitingReport:
+    """Route again the open leads nobody owns (or the given ones), e.g. after someone is back.
+
+    Each lead goes through the rules as a new one would, in its own
+    transaction; one that still finds nobody keeps waiting, without another
+    notification. A lead without a first task (loaded in bulk, from before
+    routing) gets one, due from now. Only heads of sales, admins and the
+    system do this.
+    """
+    routing_manager_check(actor)
+    waiting = Lead.objects.filter(
+        owner__isnull=True, status__in=(LeadStatus.NEW, LeadStatus.WORKING)
+    )
+    if lead_ids is not None:
+        waiting = waiting.filter(pk__in=lead_ids)
+    report = WaitingReport()
+    rules = active_rules()
+    for pk in waiting.order_by("created_at", "pk").values_list("pk", flat=True)[:limit]:
+        outcome = _route_waiting(pk, rules)
+        report.assigned += outcome["assigned"]
+        report.still_waiting += not outcome["assigned"]
+        report.first_tasks += outcome["first_task"]
+    return report
+
+
+@transaction.atomic
+def _route_waiting(pk: int, rules: list[RoutingRule]) -> dict[str, bool]:
+    lead = lock_for_edit(Lead.objects.all(), pk, None)
+    assigned = False
+    rule = None
+    if lead.owner_id is None and lead.is_open and not lead.outcome:
+        rule = matching_rule(lead, rules)
+        if rule is not None:
+            decision = route_decide(rule=rule, lead=lead)
+            rule = decision.rule
+            if decision.choice.owner is not None:
+                lead = _assign(lead, decision)
+                first_task_follow_owner(lead=lead)
+                assigned = True
+    has_first_task = FirstResponse.objects.filter(lead=lead).exists()
+    if not has_first_task and lead.is_open and not lead.outcome:
+        first_response_open(lead=lead, rule=rule, now=timezone.now())
+    return {"assigned": assigned, "first_task": not has_first_task and lead.is_open}
+
+
 # --- The first task and its SLA -------------------------------------------------
 
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
     path("rules/<int:pk>/move/", views.rule_move, name="rule_move"),
     path("targets/", views.targets_edit, name="targets"),
+    path("route-waiting/", views.route_waiting, name="route_waiting"),
 ]

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leadflow.leads.models import FunnelClass, Temperature
@@ -287,3 +288,20 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
             **page_links(request, unassigned),
         },
     )
+
+
+@login_required
+@require_POST
+def route_waiting(request: AuthenticatedRequest) -> HttpResponse:
+    """Route the waiting leads again (after someone came back, or a rule was added)."""
+    _manager_only(request)
+    report = services.leads_route_waiting(actor=request.user)
+    given = ngettext(
+        "%(assigned)d lead given an owner", "%(assigned)d leads given an owner", report.assigned
+    ) % {"assigned": report.assigned}
+    messages.success(
+        request,
+        _("%(given)s; %(waiting)d still waiting.")
+        % {"given": given, "waiting": report.still_waiting},
+    )
+    return redirect("routing:overview")

@@ -191,3 +191,19 @@ def test_a_rep_sees_no_other_teams_leads_in_the_unassigned_list(
 
     assert ApiClient(rhys).get("/routing/unassigned").json()["items"] == []
     assert len(ApiClient(sam).get("/routing/unassigned").json()["items"]) == 1
+
+
+def test_the_head_of_sales_routes_the_waiting_leads_again(
+    harriet: User, rhys: User, north: Team
+) -> None:
+    waiting = make_lead()
+    a_rule(north)
+
+    response = ApiClient(harriet).post("/routing/unassigned/route", {})
+    refused = ApiClient(rhys).post("/routing/unassigned/route", {})
+
+    assert response.status_code == 200
+    assert response.json() == {"assigned": 1, "still_waiting": 0, "first_tasks": 0}
+    waiting.refresh_from_db()
+    assert waiting.owner == rhys
+    assert refused.status_code == 403

@@ -242,3 +242,18 @@ def test_the_head_of_sales_reassigns_from_the_lead_card_with_a_reason(
     event = Event.objects.filter(lead=lead, kind=EventKind.OWNER_CHANGED).latest("pk")
     assert (event.to_value, event.data) == (str(rosa.pk), {"reason": "Rhys is on holiday"})
     assert Activity.objects.get(lead=lead, subject="Contact the lead").owner == rosa
+
+
+def test_the_head_of_sales_routes_the_waiting_leads_again_from_the_page(
+    client: Client, harriet: User, rhys: User, north: Team
+) -> None:
+    waiting = make_lead()
+    a_rule(north, "North")
+    signed_in(client, harriet)
+    assert "Route them again" in text(client.get("/routing/"))
+
+    response = client.post("/routing/route-waiting/", follow=True)
+
+    assert "1 lead given an owner; 0 still waiting." in text(response)
+    waiting.refresh_from_db()
+    assert waiting.owner == rhys

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from leadflow.accounts.models import Role, Team, Tier, User
@@ -281,3 +282,42 @@ def test_a_manual_reassignment_gives_the_first_task_to_the_new_owner(
     assert Activity.objects.get(lead=lead).owner == rosa
     event = Event.objects.get(lead=lead, kind=EventKind.OWNER_CHANGED)
     assert event.data == {"reason": "rhys is on holiday"}
+
+
+def test_waiting_leads_are_routed_again_once_someone_is_free(
+    north: Team, harriet: User, rhys: User
+) -> None:
+    rhys.is_available = False
+    rhys.save()
+    rule(team=north)
+    waiting = make_lead()
+    assert waiting.owner is None
+    rhys.is_available = True
+    rhys.save()
+    Notification.objects.all().delete()
+
+    from leadflow.routing.services import leads_route_waiting
+
+    report = leads_route_waiting(actor=harriet)
+
+    waiting.refresh_from_db()
+    assert (report.assigned, report.still_waiting, report.first_tasks) == (1, 0, 0)
+    assert waiting.owner == rhys
+    assert Activity.objects.get(lead=waiting).owner == rhys
+    assert Notification.objects.filter(user=rhys).count() == 1
+    with pytest.raises(PermissionDenied):
+        leads_route_waiting(actor=rhys)
+
+
+def test_a_lead_loaded_without_its_first_task_gets_one_when_routed_again(
+    north: Team, alice: User
+) -> None:
+    lead = Lead(channel=channel(), first_name="Bulk", email="bulk@example.com")
+    lead.save()
+
+    from leadflow.routing.services import leads_route_waiting
+
+    report = leads_route_waiting(actor=alice, lead_ids=[lead.pk])
+
+    assert (report.assigned, report.still_waiting, report.first_tasks) == (0, 1, 1)
+    assert Activity.objects.get(lead=lead).subject == "Contact the lead"
