@@ -51,13 +51,22 @@ def scoring_rule_create(request: HttpRequest, payload: ScoringRuleIn) -> Status[
     return Status(201, rule)
 
 
+def _patched(payload: Any, *, nullable: set[str]) -> dict[str, Any]:
+    """The fields a PATCH sent; null leaves a field as it is unless null means something."""
+    return {
+        name: value
+        for name, value in payload.dict(exclude_unset=True).items()
+        if value is not None or name in nullable
+    }
+
+
 @router.patch(
     "/rules/{rule_id}", response={200: ScoringRuleOut, **WRITE_ERRORS}, summary="Edit a rule"
 )
 def scoring_rule_update(
     request: HttpRequest, rule_id: RecordId, payload: ScoringRulePatch
 ) -> ScoringRule:
-    fields = payload.dict(exclude_unset=True)
+    fields = _patched(payload, nullable={"half_life_days"})
     version = fields.pop("version", None)
     return services.scoring_rule_update(
         actor=request_user(request), rule=_rule(ScoringRule, rule_id), version=version, **fields
@@ -93,7 +102,7 @@ def funnel_rule_create(request: HttpRequest, payload: FunnelRuleIn) -> Status[Qu
 def funnel_rule_update(
     request: HttpRequest, rule_id: RecordId, payload: FunnelRulePatch
 ) -> QualificationRule:
-    fields = payload.dict(exclude_unset=True)
+    fields = _patched(payload, nullable=set())
     version = fields.pop("version", None)
     return services.qualification_rule_update(
         actor=request_user(request),
