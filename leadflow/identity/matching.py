@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +63,7 @@ class MatchLevel:
     POSSIBLE = "possible"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """The comparable form of a lead, contact or inquiry."""
 
@@ -104,34 +105,47 @@ def match_level(confidence: float) -> str:
     return ""
 
 
+_NOT_WORD = re.compile(r"[^\w\s]")
+_SPACE = re.compile(r"\s+")
+
+
+def _fold(text: str) -> str:
+    # Plain ASCII needs no accent stripping: lower case is its case folding.
+    return text.lower() if text.isascii() else fold(text)
+
+
 def _words(text: str) -> list[str]:
-    return re.sub(r"[^\w\s]", " ", fold(text)).split()
+    return _NOT_WORD.sub(" ", _fold(text)).split()
 
 
 def _postal(value: str) -> str:
-    return re.sub(r"\s+", "", fold(value))
+    return _SPACE.sub("", _fold(value))
 
 
 def person_from(fields: Mapping[str, Any], custom: Mapping[str, Any] | None = None) -> Person:
     """Already-normalised person fields (as stored on a lead) → a comparable Person."""
-    first = " ".join(_words(str(fields.get("first_name") or "")))
-    last = " ".join(_words(str(fields.get("last_name") or "")))
+    # Names, companies, postal codes and towns repeat across many records:
+    # interned, a scan holding many people in memory keeps one copy of each.
+    intern = sys.intern
+    first = intern(" ".join(_words(str(fields.get("first_name") or ""))))
+    last = intern(" ".join(_words(str(fields.get("last_name") or ""))))
     custom = custom or {}
     identity = {
         name: fold(str(custom[name])).strip()
         for name in settings.LEADFLOW_MATCH_IDENTITY_ATTRIBUTES
         if custom.get(name) not in (None, "")
     }
+    company = str(fields.get("company_name") or "")
     return Person(
-        name_tokens=tuple(sorted(_words(f"{first} {last}"))),
+        name_tokens=tuple(intern(word) for word in sorted(f"{first} {last}".split())),
         first=first,
         last=last,
         email=str(fields.get("email") or "").lower(),
         phone=str(fields.get("phone") or ""),
-        company=normalise_company_name(str(fields.get("company_name") or "")),
+        company=intern(normalise_company_name(company)) if company else "",
         street=" ".join(_words(str(fields.get("street") or ""))),
-        postal_code=_postal(str(fields.get("postal_code") or "")),
-        city=" ".join(_words(str(fields.get("city") or ""))),
+        postal_code=intern(_postal(str(fields.get("postal_code") or ""))),
+        city=intern(" ".join(_words(str(fields.get("city") or "")))),
         identity=identity,
     )
 
@@ -294,3 +308,93 @@ def compare(a: Person, b: Person) -> tuple[float, dict[str, Any]]:
     log_odds = _PRIOR_LOG_ODDS + sum(item["weight"] for item in evidence.values())
     confidence = 1.0 / (1.0 + math.exp(-log_odds))
     return round(confidence, 4), evidence
+
+
+# Name comparisons a bulk scan has made already: the same pairs of names
+# (a common first name with a common surname) come up again and again.
+_NAME_PARTS_SEEN: dict[tuple[str, str, str, str], tuple[float, float, bool]] = {}
+_NAME_PARTS_SEEN_SIZE = 200_000
+
+
+def possible_logit() -> float:
+    """The summed field weights a pair needs to reach the possible threshold (log-odds)."""
+    threshold = min(max(settings.LEADFLOW_MATCH_POSSIBLE, 1e-9), 1 - 1e-9)
+    return math.log(threshold / (1 - threshold)) - _PRIOR_LOG_ODDS
+
+
+def may_match(a: Person, b: Person, needed: float) -> bool:
+    """False when :func:`compare`'s field weights for a and b certainly sum below ``needed``.
+
+    The same weights as :func:`compare`, without the explanation, and
+    stopping as soon as the fields still to compare could not lift the sum to
+    ``needed`` even if they all agreed. A bulk scan compares most candidate
+    pairs only this far, and calls :func:`compare` for the rest.
+    """
+    total = 0.0
+    # The most the fields not yet weighed could add.
+    left = 0.0
+    both_names = bool(a.first and b.first and a.last and b.last)
+    if both_names:
+        left += 4.0
+    elif a.name_tokens and b.name_tokens:
+        left += 3.0
+    if a.company and b.company:
+        left += 1.5
+    if a.street and b.street:
+        left += 2.5
+    city = bool(a.city and b.city)
+    if city:
+        left += 0.5
+    if a.email and b.email:
+        total += 8.0 if a.email == b.email else -1.5
+    if a.phone and b.phone:
+        total += 6.0 if a.phone == b.phone else -1.0
+    postal_agrees = False
+    if a.postal_code and b.postal_code:
+        if a.postal_code == b.postal_code:
+            total += 1.5
+            postal_agrees = True
+        elif not _one_edit_apart(a.postal_code, b.postal_code):
+            total -= 1.0
+    if postal_agrees and city:
+        left -= 0.5  # the town adds nothing where the postal code agrees
+    for name in a.identity.keys() & b.identity.keys():
+        x, y = a.identity[name], b.identity[name]
+        total += 3.0 if x == y else 1.0 if _one_edit_apart(x, y) else -2.0
+    if total + left < needed:
+        return False
+    if both_names:
+        names = (a.first, a.last, b.first, b.last)
+        parts = _NAME_PARTS_SEEN.get(names)
+        if parts is None:
+            if len(_NAME_PARTS_SEEN) >= _NAME_PARTS_SEEN_SIZE:
+                _NAME_PARTS_SEEN.clear()
+            parts = _NAME_PARTS_SEEN[names] = _name_parts(a, b)
+        first, last, initial = parts
+        total += _graded(last, [(0.95, 2.5), (0.85, 1.5), (0.7, 0.0)], -2.0)
+        total += 0.5 if initial else _graded(first, [(0.95, 1.5), (0.8, 0.5), (0.7, 0.0)], -2.0)
+        left -= 4.0
+    elif a.name_tokens and b.name_tokens:
+        similarity = fuzz.token_sort_ratio(a.name, b.name) / 100.0
+        total += _graded(similarity, [(0.95, 3.0), (0.85, 2.0), (0.75, 0.5)], -3.0)
+        left -= 3.0
+    if total + left < needed:
+        return False
+    if a.street and b.street:
+        similarity = max(
+            fuzz.token_sort_ratio(a.street, b.street) / 100.0,
+            _ratio(a.street.replace(" ", ""), b.street.replace(" ", "")),
+        )
+        total += _graded(similarity, [(0.9, 2.5), (0.75, 1.0)], -1.0)
+        left -= 2.5
+        if total + left < needed:
+            return False
+    if a.company and b.company:
+        total += 1.5 if _ratio(a.company, b.company) >= 0.9 else -1.0
+        left -= 1.5
+        if total + left < needed:
+            return False
+    if city:
+        weight = _graded(_ratio(a.city, b.city), [(0.9, 0.5), (0.75, 0.0)], -0.5)
+        total += 0.0 if weight > 0 and postal_agrees else weight
+    return total >= needed

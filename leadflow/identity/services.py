@@ -14,7 +14,15 @@ from django.utils.translation import gettext as _
 
 from leadflow.core.models import AuditEvent, EventKind
 from leadflow.core.services import audit_record, event_record, snapshot
-from leadflow.identity.matching import Person, blocking_keys, compare, match_level, person_from
+from leadflow.identity.matching import (
+    Person,
+    blocking_keys,
+    compare,
+    match_level,
+    may_match,
+    person_from,
+    possible_logit,
+)
 from leadflow.identity.models import DuplicatePair, DuplicateStatus, MatchKey
 
 if TYPE_CHECKING:
@@ -205,11 +213,30 @@ def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
         yield values[start : start + size]
 
 
-def _lead_people(ids: list[int]) -> dict[int, tuple[str, Person]]:
+# People the scan keeps between batches: a lead is the partner of many older
+# leads, and building its comparable form again each time was most of a
+# scan's work. About 1 KB each.
+SCAN_PEOPLE_CACHE = 600_000
+
+
+def _lead_people(
+    ids: list[int], cache: dict[int, tuple[str, Person]] | None = None
+) -> dict[int, tuple[str, Person]]:
+    """(external id, Person) of the leads ``ids``; read from and added to ``cache`` if given."""
     from leadflow.leads.models import Lead
 
     people: dict[int, tuple[str, Person]] = {}
-    for chunk in _chunks(ids):
+    missing: list[int] = []
+    if cache is None:
+        missing = ids
+    else:
+        for pk in ids:
+            known = cache.get(pk)
+            if known is None:
+                missing.append(pk)
+            else:
+                people[pk] = known
+    for chunk in _chunks(missing):
         for pk, external_id, *values, custom in Lead.objects.filter(pk__in=chunk).values_list(
             *_LEAD_COLUMNS
         ):
@@ -217,7 +244,118 @@ def _lead_people(ids: list[int]) -> dict[int, tuple[str, Person]]:
                 external_id,
                 person_from(dict(zip(KEY_FIELDS, values, strict=True)), custom),
             )
+            if cache is not None:
+                cache[pk] = people[pk]
     return people
+
+
+def _people_cache_trim(cache: dict[int, tuple[str, Person]], *, done: int, size: int) -> None:
+    """Keep ``cache`` within ``size``: first forget leads already scanned, then the farthest ahead."""
+    if len(cache) <= size:
+        return
+    ahead = sorted(pk for pk in cache if pk > done)
+    keep = set(ahead[: size * 3 // 4])
+    for pk in [pk for pk in cache if pk not in keep]:
+        del cache[pk]
+
+
+# Processes comparing candidate pairs in a scan of a big database (forked;
+# the scanning process stores what they find, in lead order). Below
+# SCAN_PARALLEL_FROM leads, or inside a transaction the workers could not
+# see, the scan runs in one process.
+SCAN_WORKERS = 2
+SCAN_PARALLEL_FROM = 20_000
+
+
+@dataclass
+class _ScanState:
+    """What one scanning process keeps between batches."""
+
+    common_keys: list[str]
+    cache_size: int
+    needed: float
+    cache: dict[int, tuple[str, Person]]
+
+
+_scan_state: _ScanState | None = None
+
+_CANDIDATES_SQL = (
+    "SELECT DISTINCT a.lead_id, b.lead_id FROM {keys} a "
+    "JOIN {keys} b ON b.value = a.value AND b.lead_id > a.lead_id "
+    "WHERE a.lead_id > %s AND a.lead_id <= %s AND NOT EXISTS "
+    "(SELECT 1 FROM {common} c WHERE c.value = a.value)"
+)
+
+
+def _scan_start(common_keys: list[str], cache_size: int, needed: float) -> None:
+    """Prepare this process (the scanning one, or a forked worker) to scan batches."""
+    global _scan_state
+    _scan_state = _ScanState(common_keys, cache_size, needed, {})
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_COMMON_KEYS_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_COMMON_KEYS_TABLE} (value varchar(160) PRIMARY KEY)"
+        )
+        for chunk in range(0, len(common_keys), 500):
+            values = common_keys[chunk : chunk + 500]
+            cursor.execute(
+                f"INSERT INTO {_COMMON_KEYS_TABLE} (value) VALUES "
+                + ", ".join(["(%s)"] * len(values)),
+                values,
+            )
+
+
+def _scan_end() -> None:
+    global _scan_state
+    _scan_state = None
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_COMMON_KEYS_TABLE}")
+
+
+def _scan_batch(bounds: tuple[int, int, int]) -> tuple[int, list[ScanPair]]:
+    """Candidates compared and possible duplicates found among leads ``first`` < id ≤ ``last``."""
+    first, last, _count = bounds
+    state = _scan_state
+    assert state is not None, "_scan_start first"
+    keys = connection.ops.quote_name(MatchKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL.format(keys=keys, common=_COMMON_KEYS_TABLE), [first, last])
+        candidates = cursor.fetchall()
+    people = _lead_people(sorted({pk for pair in candidates for pk in pair}), state.cache)
+    needed = state.needed
+    found: list[ScanPair] = []
+    for a, b in candidates:
+        known_a, known_b = people.get(a), people.get(b)
+        if known_a is None or known_b is None:
+            continue  # deleted meanwhile
+        if not may_match(known_a[1], known_b[1], needed):
+            continue
+        confidence, explanation = compare(known_a[1], known_b[1])
+        if match_level(confidence):
+            found.append(ScanPair(a, b, known_a[0], known_b[0], confidence, explanation))
+    _people_cache_trim(state.cache, done=last, size=state.cache_size)
+    return len(candidates), found
+
+
+def _scan_batches(batch_size: int) -> list[tuple[int, int, int]]:
+    """(after id, up to id, leads) of each batch, in id order; the last one open-ended."""
+    from leadflow.leads.models import Lead
+
+    bounds: list[tuple[int, int, int]] = []
+    first = previous = 0
+    count = 0
+    for pk in Lead.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=20000):
+        count += 1
+        previous = pk
+        if count == batch_size:
+            bounds.append((first, pk, count))
+            first, count = pk, 0
+    if count:
+        bounds.append((first, previous, count))
+    if bounds:
+        # Leads added while the scan runs are scanned in the last batch.
+        bounds[-1] = (bounds[-1][0], 2**62, bounds[-1][2])
+    return bounds
 
 
 def duplicates_scan(
@@ -225,6 +363,8 @@ def duplicates_scan(
     batch_size: int = SCAN_BATCH,
     on_pair: Callable[[ScanPair], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache_size: int = SCAN_PEOPLE_CACHE,
+    workers: int | None = None,
 ) -> ScanSummary:
     """Compare every lead with the leads that share a match key; queue the possible duplicates.
 
@@ -232,72 +372,65 @@ def duplicates_scan(
     candidates come from a self-join of the match keys on their value (each
     pair once: the partner's id is the higher), never from comparing all
     pairs, and key values shared by more than ``MAX_KEY_GROUP`` leads are left
-    out. Each candidate pair is scored with :func:`compare`; a pair at the
+    out. Each candidate pair is scored with :func:`compare` (most of them
+    only as far as :func:`may_match` needs to rule them out); a pair at the
     possible threshold or above goes into the review queue as an open
     :class:`DuplicatePair` — or, if the queue has it open already, takes the
     new confidence. A pair someone has decided (dismissed, merged) stays as
     it is and is not reported. ``on_pair`` is called with every reported
-    pair; memory stays flat whatever the size of the database.
-    """
-    from leadflow.leads.models import Lead
+    pair, in lead order.
 
+    ``workers`` processes (default ``SCAN_WORKERS`` for a big database, else
+    one) score the batches, each keeping up to ``cache_size / workers``
+    people between batches; this process stores the pairs. Memory stays
+    bounded whatever the size of the database.
+    """
     summary = ScanSummary()
-    quote = connection.ops.quote_name
-    keys = quote(MatchKey._meta.db_table)
+    keys = connection.ops.quote_name(MatchKey._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_COMMON_KEYS_TABLE}")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {_COMMON_KEYS_TABLE} (value varchar(160) PRIMARY KEY)"
-        )
-        cursor.execute(
-            f"INSERT INTO {_COMMON_KEYS_TABLE} (value) SELECT value FROM {keys} "
-            "WHERE lead_id IS NOT NULL GROUP BY value HAVING COUNT(*) > %s",
+            f"SELECT value FROM {keys} WHERE lead_id IS NOT NULL "
+            "GROUP BY value HAVING COUNT(*) > %s",
             [MAX_KEY_GROUP],
         )
-        cursor.execute(f"SELECT COUNT(*) FROM {_COMMON_KEYS_TABLE}")
-        summary.common_keys = cursor.fetchone()[0]
-    candidates_sql = (
-        f"SELECT DISTINCT a.lead_id, b.lead_id FROM {keys} a "
-        f"JOIN {keys} b ON b.value = a.value AND b.lead_id > a.lead_id "
-        "WHERE a.lead_id > %s AND a.lead_id <= %s AND NOT EXISTS "
-        f"(SELECT 1 FROM {_COMMON_KEYS_TABLE} c WHERE c.value = a.value)"
-    )
-    total = Lead.objects.count()
-    last = 0
-    try:
-        while True:
-            ids = list(
-                Lead.objects.filter(pk__gt=last)
-                .order_by("pk")
-                .values_list("pk", flat=True)[:batch_size]
-            )
-            if not ids:
-                break
-            with connection.cursor() as cursor:
-                cursor.execute(candidates_sql, [last, ids[-1]])
-                candidates = cursor.fetchall()
-            summary.candidates += len(candidates)
-            people = _lead_people(sorted({pk for pair in candidates for pk in pair}))
-            found: list[ScanPair] = []
-            for a, b in candidates:
-                if a not in people or b not in people:
-                    continue  # deleted meanwhile
-                confidence, explanation = compare(people[a][1], people[b][1])
-                if match_level(confidence):
-                    found.append(
-                        ScanPair(a, b, people[a][0], people[b][0], confidence, explanation)
-                    )
-            reported = _duplicate_pairs_store(found, first=last, last=ids[-1], summary=summary)
+        common_keys = [row[0] for row in cursor.fetchall()]
+    summary.common_keys = len(common_keys)
+    bounds = _scan_batches(batch_size)
+    total = sum(count for _first, _last, count in bounds)
+    if workers is None:
+        workers = SCAN_WORKERS if total >= SCAN_PARALLEL_FROM else 1
+    if connection.in_atomic_block:
+        workers = 1  # forked workers would not see this transaction's leads
+    # A hair below the threshold: compare rounds its confidence.
+    needed = possible_logit() - 0.01
+
+    def collect(results: Iterable[tuple[int, list[ScanPair]]]) -> None:
+        for (first, last, count), (candidates, found) in zip(bounds, results, strict=True):
+            summary.candidates += candidates
+            reported = _duplicate_pairs_store(found, first=first, last=last, summary=summary)
             if on_pair is not None:
                 for pair in reported:
                     on_pair(pair)
-            summary.leads += len(ids)
-            last = ids[-1]
+            summary.leads += count
             if progress is not None:
                 progress(summary.leads, total)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {_COMMON_KEYS_TABLE}")
+
+    if workers <= 1:
+        _scan_start(common_keys, cache_size, needed)
+        try:
+            collect(map(_scan_batch, bounds))
+        finally:
+            _scan_end()
+        return summary
+    import multiprocessing
+
+    # Each worker opens its own connection.
+    connection.close()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(
+        workers, initializer=_scan_start, initargs=(common_keys, cache_size // workers, needed)
+    ) as pool:
+        collect(pool.imap(_scan_batch, bounds))
     return summary
 
 
