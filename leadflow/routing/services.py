@@ -92,22 +92,19 @@ class Decision:
     people: list[strategies.Candidate] = field(default_factory=list)
 
 
-def route_decide(
-    *, rule: RoutingRule, lead: Lead, exclude: Sequence[int] = (), lock: bool = True
-) -> Decision:
+def route_decide(*, rule: RoutingRule, lead: Lead, exclude: Sequence[int] = ()) -> Decision:
     """Lock the rule, let its strategy pick, and move round robin's place on.
 
     Must run inside a transaction: the lock (and the rule's place in turn) is
     held until it commits, so concurrent leads see each other's assignments.
     ``exclude`` leaves people out (the owner who let the first response go late).
     """
-    if lock:
-        rule = (
-            RoutingRule.objects.select_for_update(of=("self",))
-            .select_related("person")
-            .prefetch_related("pool")
-            .get(pk=rule.pk)
-        )
+    rule = (
+        RoutingRule.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .prefetch_related("pool")
+        .get(pk=rule.pk)
+    )
     users = [user for user in strategies.target_users(rule) if user.pk not in set(exclude)]
     loads = strategies.open_lead_counts(users)
     people = strategies.candidates(users, loads)
@@ -491,9 +488,10 @@ def rep_performance_refresh(
         .annotate(closed=Count("id"), wins=Count("id", filter=win))
     )
     counts = {(row["owner_id"], row["temperature"]): (row["wins"], row["closed"]) for row in rows}
-    with transaction.atomic():
-        RepPerformance.objects.filter(user_id__in=ids).delete()
-        RepPerformance.objects.bulk_create(
+    # An upsert, so that two recounts at once (the hourly task, a first
+    # assignment to a new rep) both succeed instead of colliding on the key.
+    RepPerformance.objects.bulk_create(
+        [
             RepPerformance(
                 user_id=user_id,
                 temperature=temperature,
@@ -504,7 +502,11 @@ def rep_performance_refresh(
             )
             for user_id in ids
             for temperature in Temperature.values
-        )
+        ],
+        update_conflicts=True,
+        unique_fields=["user", "temperature"],
+        update_fields=["wins", "closed", "window_days", "computed_at"],
+    )
     return len(ids) * len(Temperature.values)
 
 
