@@ -21,6 +21,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import jellyfish
@@ -124,30 +125,49 @@ def _postal(value: str) -> str:
 
 def person_from(fields: Mapping[str, Any], custom: Mapping[str, Any] | None = None) -> Person:
     """Already-normalised person fields (as stored on a lead) → a comparable Person."""
-    # Names, companies, postal codes and towns repeat across many records:
-    # interned, a scan holding many people in memory keeps one copy of each.
-    intern = sys.intern
-    first = intern(" ".join(_words(str(fields.get("first_name") or ""))))
-    last = intern(" ".join(_words(str(fields.get("last_name") or ""))))
+    first = _joined_words(str(fields.get("first_name") or ""))
+    last = _joined_words(str(fields.get("last_name") or ""))
     custom = custom or {}
     identity = {
         name: fold(str(custom[name])).strip()
         for name in settings.LEADFLOW_MATCH_IDENTITY_ATTRIBUTES
         if custom.get(name) not in (None, "")
     }
-    company = str(fields.get("company_name") or "")
     return Person(
-        name_tokens=tuple(intern(word) for word in sorted(f"{first} {last}".split())),
+        name_tokens=_name_tokens(first, last),
         first=first,
         last=last,
         email=str(fields.get("email") or "").lower(),
         phone=str(fields.get("phone") or ""),
-        company=intern(normalise_company_name(company)) if company else "",
+        company=_company(str(fields.get("company_name") or "")),
         street=" ".join(_words(str(fields.get("street") or ""))),
-        postal_code=intern(_postal(str(fields.get("postal_code") or ""))),
-        city=intern(" ".join(_words(str(fields.get("city") or "")))),
+        postal_code=_postal_code(str(fields.get("postal_code") or "")),
+        city=_joined_words(str(fields.get("city") or "")),
         identity=identity,
     )
+
+
+# Names, companies, postal codes and towns repeat across many records: each
+# distinct one is normalised once, and a scan holding many people in memory
+# keeps one copy of it.
+@lru_cache(maxsize=65536)
+def _joined_words(text: str) -> str:
+    return sys.intern(" ".join(_words(text)))
+
+
+@lru_cache(maxsize=65536)
+def _name_tokens(first: str, last: str) -> tuple[str, ...]:
+    return tuple(sys.intern(word) for word in sorted(f"{first} {last}".split()))
+
+
+@lru_cache(maxsize=65536)
+def _company(name: str) -> str:
+    return sys.intern(normalise_company_name(name)) if name else ""
+
+
+@lru_cache(maxsize=65536)
+def _postal_code(value: str) -> str:
+    return sys.intern(_postal(value))
 
 
 def _phonetic(words: Iterable[str]) -> str:
