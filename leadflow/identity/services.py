@@ -238,10 +238,8 @@ def _lead_people(
             else:
                 people[pk] = known
     table = connection.ops.quote_name(Lead._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(Lead._meta.get_field(name).column)
-        for name in ("id", *_LEAD_COLUMNS[1:])
-    )
+    # The lead's fields are stored under their own names.
+    columns = ", ".join(connection.ops.quote_name(name) for name in ("id", *_LEAD_COLUMNS[1:]))
     with connection.cursor() as cursor:
         for chunk in _chunks(missing):
             # Plain SQL: for the many people a scan reads, the ORM's per-row work counted.
