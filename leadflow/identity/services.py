@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -440,8 +442,28 @@ def duplicates_scan(
     with context.Pool(
         workers, initializer=_scan_start, initargs=(common_keys, cache_size // workers, needed)
     ) as pool:
-        collect(pool.imap(_scan_batch, bounds))
+        collect(_in_order(pool, bounds, ahead=workers * 2))
     return summary
+
+
+def _in_order(
+    pool: Any, bounds: list[tuple[int, int, int]], *, ahead: int
+) -> Iterator[tuple[int, list[ScanPair]]]:
+    """The workers' results batch by batch, with at most ``ahead`` batches handed out.
+
+    Handing out every batch at once would let results the storing process
+    has not caught up with pile up in its memory.
+    """
+    waiting = iter(bounds)
+    running: deque[Any] = deque(
+        pool.apply_async(_scan_batch, (batch,)) for batch in itertools.islice(waiting, ahead)
+    )
+    while running:
+        result = running.popleft().get()
+        following = next(waiting, None)
+        if following is not None:
+            running.append(pool.apply_async(_scan_batch, (following,)))
+        yield result
 
 
 @transaction.atomic
