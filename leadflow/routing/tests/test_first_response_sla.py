@@ -212,3 +212,15 @@ def test_the_periodic_task_runs_the_check(north: Team, rhys: User) -> None:
         result = routing_sla_check.enqueue()
 
     assert result.return_value == {"met": 0, "breached": 1, "reassigned": 0}
+
+
+def test_route_waiting_command_routes_the_unowned_leads(north: Team, rhys: User) -> None:
+    lead = make_lead()
+    round_robin_north(north)
+    out = io.StringIO()
+
+    call_command("routing", "route-waiting", stdout=out)
+
+    lead.refresh_from_db()
+    assert lead.owner == rhys
+    assert "1 given an owner, 0 still waiting; 0 first tasks added." in out.getvalue()

@@ -18,7 +18,7 @@ class Command(LeadflowCommand):
         "sla-check: settle first responses that came due (breaches are recorded, "
         "notified and, where the rule says so, reassigned). stats-refresh: recount each "
         "rep's conversion by temperature for best-performer routing. schedule: queue both "
-        "to repeat on `leadflow worker`."
+        "to repeat on `leadflow worker`. route-waiting: route the unowned open leads again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,6 +30,11 @@ class Command(LeadflowCommand):
         check.add_argument("--limit", type=int, default=10_000, help="At most this many leads.")
         sub.add_parser("stats-refresh", help="Recount rep performance for best-performer routing.")
         sub.add_parser("schedule", help="Queue the periodic SLA check and recount.")
+        waiting = sub.add_parser(
+            "route-waiting",
+            help="Route the open leads nobody owns again; give bulk-loaded leads their first task.",
+        )
+        waiting.add_argument("--limit", type=int, default=10_000, help="At most this many leads.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -49,6 +54,14 @@ class Command(LeadflowCommand):
             rows = rep_performance_refresh()
             self.stdout.write(
                 f"Rep performance recounted ({rows} rows) in {time.perf_counter() - started:.2f} s."
+            )
+        elif action == "route-waiting":
+            from leadflow.routing.services import leads_route_waiting
+
+            report = leads_route_waiting(actor=None, limit=options["limit"])
+            self.stdout.write(
+                f"Waiting leads: {report.assigned} given an owner, {report.still_waiting} still "
+                f"waiting; {report.first_tasks} first tasks added."
             )
         else:
             from leadflow.routing.tasks import routing_schedule
