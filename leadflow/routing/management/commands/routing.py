@@ -58,10 +58,10 @@ class Command(LeadflowCommand):
         elif action == "route-waiting":
             from leadflow.routing.services import leads_route_waiting
 
-            report = leads_route_waiting(actor=None, limit=options["limit"])
+            routed = leads_route_waiting(actor=None, limit=options["limit"])
             self.stdout.write(
-                f"Waiting leads: {report.assigned} given an owner, {report.still_waiting} still "
-                f"waiting; {report.first_tasks} first tasks added."
+                f"Waiting leads: {routed.assigned} given an owner, {routed.still_waiting} still "
+                f"waiting; {routed.first_tasks} first tasks added."
             )
         else:
             from leadflow.routing.tasks import routing_schedule
