@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from leadflow.accounts.models import User
     from leadflow.scoring.features import LeadRecord
     from leadflow.scoring.predictive import ScoreModel
+
+R = TypeVar("R", ScoringRule, QualificationRule)
 
 CLOSED_STATUSES = frozenset({LeadStatus.CONVERTED, LeadStatus.REJECTED})
 REFRESH_CHUNK = 2000
@@ -298,35 +300,49 @@ FUNNEL_RULE_FIELDS = (
 )
 
 
-@transaction.atomic
-def scoring_rule_create(*, actor: User | None, **fields: Any) -> ScoringRule:
-    """A new points rule; every lead is rescored in the background after it is saved."""
+def _rule_create(
+    model: type[R],
+    *,
+    actor: User | None,
+    allowed: tuple[str, ...],
+    clean: Any,
+    action: str,
+    fields: dict[str, Any],
+) -> R:
+    """Shared by points and funnel rules: check, create, audit, rescore later."""
     _check_manager(actor)
-    unknown = set(fields) - set(SCORING_RULE_FIELDS)
+    unknown = set(fields) - set(allowed)
     if unknown:
         raise ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(unknown)})
     fields.setdefault("is_active", True)
-    fields.setdefault("half_life_days", None)
-    _clean_scoring_rule(fields)
-    rule = ScoringRule.objects.create(**fields)
-    audit_record(actor=actor, action="scoring_rule.create", obj=rule, after=snapshot(rule))
+    clean(fields)
+    rule = model.objects.create(**fields)
+    audit_record(actor=actor, action=f"{action}.create", obj=rule, after=snapshot(rule))
     _refresh_later()
     return rule
 
 
-@transaction.atomic
-def scoring_rule_update(
-    *, actor: User | None, rule: ScoringRule, version: int | None, **fields: Any
-) -> ScoringRule:
+def _rule_update(
+    model: type[R],
+    *,
+    actor: User | None,
+    rule: R,
+    version: int | None,
+    allowed: tuple[str, ...],
+    clean: Any,
+    action: str,
+    fields: dict[str, Any],
+) -> R:
+    """Shared by points and funnel rules: lock, check, save if changed, audit, rescore later."""
     _check_manager(actor)
-    rule = lock_for_edit(ScoringRule.objects.all(), rule.pk, version)
+    rule = lock_for_edit(model.objects.all(), rule.pk, version)
     before = snapshot(rule)
-    data = {name: getattr(rule, name) for name in SCORING_RULE_FIELDS}
+    data = {name: getattr(rule, name) for name in allowed}
     for name, value in fields.items():
-        if name not in SCORING_RULE_FIELDS:
+        if name not in allowed:
             raise ValidationError(_("Unknown field “%(name)s”.") % {"name": name})
         data[name] = value
-    _clean_scoring_rule(data)
+    clean(data)
     for name, value in data.items():
         setattr(rule, name, value)
     old, new = changed_fields(before, snapshot(rule))
@@ -334,17 +350,52 @@ def scoring_rule_update(
         return rule
     rule.version += 1
     rule.save()
-    audit_record(actor=actor, action="scoring_rule.update", obj=rule, before=old, after=new)
+    audit_record(actor=actor, action=f"{action}.update", obj=rule, before=old, after=new)
     _refresh_later()
     return rule
 
 
+def _rule_delete(*, actor: User | None, rule: Any, action: str, rescore: bool) -> None:
+    _check_manager(actor)
+    audit_record(actor=actor, action=f"{action}.delete", obj=rule, before=snapshot(rule))
+    rule.delete()
+    if rescore:
+        _refresh_later()
+
+
+@transaction.atomic
+def scoring_rule_create(*, actor: User | None, **fields: Any) -> ScoringRule:
+    """A new points rule; every lead is rescored in the background after it is saved."""
+    fields.setdefault("half_life_days", None)
+    return _rule_create(
+        ScoringRule,
+        actor=actor,
+        allowed=SCORING_RULE_FIELDS,
+        clean=_clean_scoring_rule,
+        action="scoring_rule",
+        fields=fields,
+    )
+
+
+@transaction.atomic
+def scoring_rule_update(
+    *, actor: User | None, rule: ScoringRule, version: int | None, **fields: Any
+) -> ScoringRule:
+    return _rule_update(
+        ScoringRule,
+        actor=actor,
+        rule=rule,
+        version=version,
+        allowed=SCORING_RULE_FIELDS,
+        clean=_clean_scoring_rule,
+        action="scoring_rule",
+        fields=fields,
+    )
+
+
 @transaction.atomic
 def scoring_rule_delete(*, actor: User | None, rule: ScoringRule) -> None:
-    _check_manager(actor)
-    audit_record(actor=actor, action="scoring_rule.delete", obj=rule, before=snapshot(rule))
-    rule.delete()
-    _refresh_later()
+    _rule_delete(actor=actor, rule=rule, action="scoring_rule", rescore=True)
 
 
 def _clean_funnel_rule(fields: dict[str, Any]) -> None:
@@ -365,48 +416,36 @@ def _clean_funnel_rule(fields: dict[str, Any]) -> None:
 @transaction.atomic
 def qualification_rule_create(*, actor: User | None, **fields: Any) -> QualificationRule:
     """A new funnel rule; open leads it fires for move up in the background."""
-    _check_manager(actor)
-    unknown = set(fields) - set(FUNNEL_RULE_FIELDS)
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(unknown)})
-    fields.setdefault("is_active", True)
-    _clean_funnel_rule(fields)
-    rule = QualificationRule.objects.create(**fields)
-    audit_record(actor=actor, action="funnel_rule.create", obj=rule, after=snapshot(rule))
-    _refresh_later()
-    return rule
+    return _rule_create(
+        QualificationRule,
+        actor=actor,
+        allowed=FUNNEL_RULE_FIELDS,
+        clean=_clean_funnel_rule,
+        action="funnel_rule",
+        fields=fields,
+    )
 
 
 @transaction.atomic
 def qualification_rule_update(
     *, actor: User | None, rule: QualificationRule, version: int | None, **fields: Any
 ) -> QualificationRule:
-    _check_manager(actor)
-    rule = lock_for_edit(QualificationRule.objects.all(), rule.pk, version)
-    before = snapshot(rule)
-    data = {name: getattr(rule, name) for name in FUNNEL_RULE_FIELDS}
-    for name, value in fields.items():
-        if name not in FUNNEL_RULE_FIELDS:
-            raise ValidationError(_("Unknown field “%(name)s”.") % {"name": name})
-        data[name] = value
-    _clean_funnel_rule(data)
-    for name, value in data.items():
-        setattr(rule, name, value)
-    old, new = changed_fields(before, snapshot(rule))
-    if not new:
-        return rule
-    rule.version += 1
-    rule.save()
-    audit_record(actor=actor, action="funnel_rule.update", obj=rule, before=old, after=new)
-    _refresh_later()
-    return rule
+    return _rule_update(
+        QualificationRule,
+        actor=actor,
+        rule=rule,
+        version=version,
+        allowed=FUNNEL_RULE_FIELDS,
+        clean=_clean_funnel_rule,
+        action="funnel_rule",
+        fields=fields,
+    )
 
 
 @transaction.atomic
 def qualification_rule_delete(*, actor: User | None, rule: QualificationRule) -> None:
-    _check_manager(actor)
-    audit_record(actor=actor, action="funnel_rule.delete", obj=rule, before=snapshot(rule))
-    rule.delete()
+    # Funnel classes only ever move up, so removing a rule changes no lead.
+    _rule_delete(actor=actor, rule=rule, action="funnel_rule", rescore=False)
 
 
 # --- Training ------------------------------------------------------------------------
