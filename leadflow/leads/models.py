@@ -176,6 +176,10 @@ class Lead(OwnedModel):
             models.Index(fields=["channel", "created_at", "id"], name="lead_channel_created"),
             models.Index(fields=["score", "id"], name="lead_score"),
             models.Index(fields=["last_name", "first_name", "id"], name="lead_name"),
+            # Routing counts each candidate's open leads (status new, working or
+            # nurturing) on every assignment to respect capacity: a short range
+            # of this index, however many leads the rep ever owned.
+            models.Index(fields=["owner", "status"], name="lead_owner_status"),
         ]
 
     def __str__(self) -> str:
