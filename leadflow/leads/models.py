@@ -142,6 +142,9 @@ class Lead(OwnedModel):
         related_name="referred_leads",
         help_text=_("The customer who recommended this person."),
     )
+    # Intake recorded this lead and left scoring and routing to the background
+    # (leads.services.leads_triage): its score and owner are not decided yet.
+    triage_pending = models.BooleanField(_("scoring and routing pending"), default=False)
 
     rejection_reason = models.CharField(_("rejection reason"), max_length=255, blank=True)
     postponed_until = models.DateField(_("postponed until"), null=True, blank=True)
@@ -180,6 +183,10 @@ class Lead(OwnedModel):
             # nurturing) on every assignment to respect capacity: a short range
             # of this index, however many leads the rep ever owned.
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            # The few leads waiting for background scoring and routing.
+            models.Index(
+                fields=["id"], condition=models.Q(triage_pending=True), name="lead_triage_pending"
+            ),
         ]
 
     def __str__(self) -> str:
