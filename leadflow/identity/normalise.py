@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 import phonenumbers
+from anyascii import anyascii
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
@@ -79,11 +80,49 @@ _LEGAL_SUFFIXES = {
 }
 
 
+class _FoldTable(dict[int, str | None]):
+    """``str.translate`` table, filled one character at a time as characters turn up.
+
+    A combining mark left by NFKD decomposition is dropped; a symbol (an emoji,
+    a currency sign) separates words instead of becoming a word of its own
+    (“:grinning:”); every other character becomes its lower-case ASCII
+    transliteration. Looking a character up once and keeping the answer makes
+    folding one C-level ``translate`` pass.
+    """
+
+    def __missing__(self, codepoint: int) -> str | None:
+        char = chr(codepoint)
+        value: str | None
+        if unicodedata.combining(char):
+            value = None
+        elif codepoint > 0x7F and unicodedata.category(char).startswith("S"):
+            value = " "
+        else:
+            value = anyascii(char).lower()
+        self[codepoint] = value
+        return value
+
+
+# Turkish dotless ı is its own letter, not i with a mark removed; matching treats it as i.
+# (Dotted İ needs no entry: case folding makes it i plus a combining dot, which is dropped.)
+_FOLD_TABLE = _FoldTable({ord("ı"): "i"})
+
+
 def fold(text: str) -> str:
-    """Case-fold and strip accents; Turkish dotted and dotless i both become i."""
-    text = text.replace("İ", "i").replace("I", "i").replace("ı", "i")
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Case-fold, strip accents and transliterate to plain lower-case ASCII.
+
+    Turkish dotted and dotless i both become i (“İSTANBUL”, “Istanbul”,
+    “ıstanbul”); accented Latin letters lose their marks (“Peñalver” →
+    “penalver”); letters that are not a Latin letter plus a mark, and other
+    scripts, are transliterated (“Bjørnstad” → “bjornstad”, “Łódź” → “lodz”,
+    “Straße” → “strasse”, “Þór” → “thor”, “Дмитрий” → “dmitrii”, “Αθήνα” →
+    “athina”), so the same name typed on two keyboards gives the same
+    blocking keys.
+    """
+    if text.isascii():
+        # The common case on every import row: lower case is ASCII's case folding.
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD_TABLE)
 
 
 _FOLDED_SUFFIXES = frozenset(fold(suffix) for suffix in _LEGAL_SUFFIXES)

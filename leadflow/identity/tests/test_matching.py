@@ -75,3 +75,10 @@ def test_a_date_of_birth_is_an_identity_attribute_and_a_key() -> None:
     y = person_from({"first_name": "Tori", "last_name": "Fleet"}, {"date_of_birth": "19601101"})
     assert "i:date_of_birth=19601101" in blocking_keys(x) & blocking_keys(y)
     assert compare(x, y)[1]["date_of_birth"]["weight"] == 3.0
+
+
+def test_a_name_written_with_or_without_letters_beyond_accents_makes_the_same_keys() -> None:
+    a = person_from({"first_name": "Øystein", "last_name": "Bjørnstad", "city": "Tromsø"})
+    b = person_from({"first_name": "Oystein", "last_name": "Bjornstad", "city": "Tromso"})
+    assert blocking_keys(a) == blocking_keys(b)
+    assert compare(a, b)[1]["name"]["last_name"]["similarity"] == 1.0

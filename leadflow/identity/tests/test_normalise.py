@@ -52,3 +52,44 @@ def test_folding_treats_turkish_dotted_and_dotless_i_alike() -> None:
 )
 def test_company_names_compare_without_case_accents_or_legal_suffix(a: str, b: str) -> None:
     assert normalise_company_name(a) == normalise_company_name(b)
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("Øystein Bjørnstad", "oystein bjornstad"),
+        ("Łukasz Wałęsa", "lukasz walesa"),
+        ("Æbeltoft", "aebeltoft"),
+        ("Straße", "strasse"),
+        ("Đorđe Đoković", "dorde dokovic"),
+        ("Þórður", "thordur"),
+        ("Дмитрий Иванов", "dmitrii ivanov"),
+        ("Αθήνα", "athina"),
+        ("ΟΔΥΣΣΕΑΣ", "odysseas"),
+        ("Aşkın Doğan", "askin dogan"),
+        ("İLKNUR IŞIK", "ilknur isik"),
+    ],
+)
+def test_letters_beyond_accents_and_other_scripts_fold_to_plain_ascii(
+    typed: str, plain: str
+) -> None:
+    assert fold(typed) == plain
+
+
+def test_a_name_typed_on_two_keyboards_folds_the_same() -> None:
+    assert fold("Bjørnstad") == fold("Bjornstad")
+    assert fold("Οδυσσέας") == fold("ΟΔΥΣΣΕΑΣ")
+    assert fold("STRASSE") == fold("Straße")
+
+
+def test_symbols_separate_words_instead_of_becoming_words() -> None:
+    assert fold("Ana😀García").split() == ["ana", "garcia"]
+    assert fold("Ana García") == "ana garcia"
+
+
+def test_nordic_polish_and_cyrillic_company_names_compare_equal_to_their_latin_spelling() -> None:
+    assert normalise_company_name("Bjørnstad Møbler AS") == normalise_company_name(
+        "Bjornstad Mobler"
+    )
+    assert normalise_company_name("Łódź Tekstil Ltd") == normalise_company_name("Lodz Tekstil")
+    assert normalise_company_name("Ромашка Ltd") == "romashka"
