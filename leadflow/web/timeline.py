@@ -1,13 +1,16 @@
 """A record's history as people read it: events and activities in one list.
 
 Events store changed values as text ids (a user id, a stage id, a status);
-this turns them into names, with one query for the users named.
+this turns them into names, with one query for the users named and one for
+the scoring rules named. Automatic changes also say why (``because``): the
+routing rule and strategy that chose an owner, the scoring rules behind a new
+score, the funnel rule that lifted a lead, what moved the temperature.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +19,10 @@ from django.utils.translation import gettext as _
 from leadflow.accounts.selectors import users_by_id
 from leadflow.activities.models import Activity
 from leadflow.core.models import Event, EventKind
-from leadflow.leads.models import LeadStatus, Temperature
+from leadflow.leads.models import FunnelClass, LeadStatus, Temperature
+from leadflow.routing.models import Strategy
 from leadflow.sales.models import DealStatus
+from leadflow.scoring.models import ScoringRule
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -30,6 +35,8 @@ class TimelineEntry:
     detail: str
     actor: Any
     activity: Activity | None = None
+    # Why it happened, when the event says: the rule, strategy or reason.
+    because: str = ""
 
     @property
     def is_activity(self) -> bool:
@@ -81,9 +88,14 @@ def _describe(event: Event, users: dict[int, User], stages: dict[int, str]) -> s
         return str(data.get("reason", ""))
     if kind == EventKind.WON:
         return str(data.get("amount") or "")
-    if kind in (EventKind.STATUS_CHANGED, EventKind.TEMPERATURE_CHANGED, EventKind.CONVERTED):
-        old = _label(event.from_value, LeadStatus, DealStatus, Temperature)
-        new = _label(event.to_value, LeadStatus, DealStatus, Temperature)
+    if kind in (
+        EventKind.STATUS_CHANGED,
+        EventKind.TEMPERATURE_CHANGED,
+        EventKind.FUNNEL_CLASS_CHANGED,
+        EventKind.CONVERTED,
+    ):
+        old = _label(event.from_value, LeadStatus, DealStatus, Temperature, FunnelClass)
+        new = _label(event.to_value, LeadStatus, DealStatus, Temperature, FunnelClass)
         return _("%(old)s → %(new)s") % {"old": old, "new": new} if old else new
     if kind == EventKind.INQUIRY_ATTACHED:
         matched = ", ".join(str(name).replace("_", " ") for name in data.get("matched_on", []))
@@ -98,6 +110,104 @@ def _describe(event: Event, users: dict[int, User], stages: dict[int, str]) -> s
     if kind == EventKind.SCORE_CHANGED:
         return _("%(old)s → %(new)s") % {"old": event.from_value, "new": event.to_value}
     return ""
+
+
+def _skip_text(reason: str) -> str:
+    """Why routing passed someone over, as stored by the strategy, in the reader's language."""
+    if reason == "inactive":
+        return _("inactive")
+    if reason == "unavailable":
+        return _("unavailable")
+    if reason.startswith("at capacity "):
+        return _("at capacity %(load)s") % {"load": reason.removeprefix("at capacity ")}
+    return reason
+
+
+def _temperature_rule_text(rule: str) -> str:
+    """The automatic temperature rule an event names (``qualification.temperature_for_engagement``)."""
+    if rule == "purchase timeframe":
+        return _("set by the purchase timeframe")
+    if rule == "positive activity":
+        return _("warmed by a call, meeting or proposal that went well")
+    if rule.startswith("no activity for ") and rule.endswith(" days"):
+        days = rule.removeprefix("no activity for ").removesuffix(" days")
+        return _("cooled: nothing done with the lead for %(days)s days") % {"days": days}
+    return rule
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"“{name}”" for name in names)
+
+
+def _because(event: Event, rule_names: dict[int, str]) -> str:
+    """Why an event happened, in words: the rule, strategy or a person's reason."""
+    data = event.data or {}
+    kind = event.kind
+    parts: list[str] = []
+    if kind == EventKind.OWNER_CHANGED and data.get("rule"):
+        strategy = _label(str(data.get("strategy", "")), Strategy)
+        parts.append(
+            _("Routing rule “%(rule)s”, strategy %(strategy)s")
+            % {
+                "rule": data["rule"],
+                "strategy": strategy.lower() if strategy else "—",
+            }
+        )
+        if data.get("why"):
+            parts.append(str(data["why"]))
+        skipped = data.get("skipped") or {}
+        if skipped:
+            parts.append(
+                _("passed over: %(people)s")
+                % {
+                    "people": ", ".join(
+                        f"{name} ({_skip_text(str(reason))})" for name, reason in skipped.items()
+                    )
+                }
+            )
+    elif kind == EventKind.SCORE_CHANGED:
+        rule_ids = [int(pk) for pk in data.get("rules", []) if str(pk).isdigit()]
+        names = [rule_names.get(pk, _("rule #%(id)s (deleted)") % {"id": pk}) for pk in rule_ids]
+        if names and data.get("model"):
+            parts.append(
+                _("Scoring rules that hold: %(rules)s; plus the trained model")
+                % {"rules": _quoted(names)}
+            )
+        elif names:
+            parts.append(_("Scoring rules that hold: %(rules)s") % {"rules": _quoted(names)})
+        elif data.get("model"):
+            parts.append(_("The trained model; no scoring rule holds"))
+        elif "rules" in data:
+            parts.append(_("No scoring rule holds any more"))
+    elif kind == EventKind.FUNNEL_CLASS_CHANGED and data.get("rule"):
+        parts.append(_("Funnel rule “%(rule)s”") % {"rule": data["rule"]})
+    elif kind == EventKind.TEMPERATURE_CHANGED:
+        if data.get("rule"):
+            parts.append(_temperature_rule_text(str(data["rule"])))
+        elif data.get("overridden") is True:
+            parts.append(_("set by hand; stays until handed back to the automatic temperature"))
+        elif data.get("overridden") is False:
+            parts.append(_("handed back to the automatic temperature"))
+    if data.get("reason") and kind in (
+        EventKind.OWNER_CHANGED,
+        EventKind.FUNNEL_CLASS_CHANGED,
+        EventKind.TEMPERATURE_CHANGED,
+    ):
+        parts.append(_("Reason: %(reason)s") % {"reason": data["reason"]})
+    return " · ".join(parts)
+
+
+def _scoring_rule_names(items: Sequence[Any]) -> dict[int, str]:
+    ids = {
+        int(pk)
+        for item in items
+        if isinstance(item, Event) and item.kind == EventKind.SCORE_CHANGED
+        for pk in (item.data or {}).get("rules", [])
+        if str(pk).isdigit()
+    }
+    if not ids:
+        return {}
+    return dict(ScoringRule.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
 def timeline_entries(items: Iterable[Any], *, stages: dict[int, str] | None = None) -> list[Any]:
@@ -118,6 +228,7 @@ def timeline_entries(items: Iterable[Any], *, stages: dict[int, str] | None = No
         if value.isdigit()
     ]
     users = users_by_id(user_ids)
+    rule_names = _scoring_rule_names(items)
     entries: list[TimelineEntry] = []
     for item in items:
         if isinstance(item, Event):
@@ -127,6 +238,7 @@ def timeline_entries(items: Iterable[Any], *, stages: dict[int, str] | None = No
                     title=item.get_kind_display(),
                     detail=_describe(item, users, stages or {}),
                     actor=item.actor,
+                    because=_because(item, rule_names),
                 )
             )
         else:
