@@ -250,6 +250,10 @@ class QualifyForm(VersionedForm):
         label=_("Funnel class"),
         choices=[("", _("Leave as it is")), *FunnelClass.choices],
         required=False,
+        help_text=_(
+            "Funnel rules do not raise a class you choose until the lead gets in touch again"
+            " or a call, meeting or proposal with them goes well."
+        ),
     )
     origin_class = forms.ChoiceField(
         label=_("Origin class"),

@@ -118,6 +118,15 @@ class Lead(OwnedModel):
     funnel_class = models.CharField(
         _("funnel class"), max_length=8, choices=FunnelClass.choices, default=FunnelClass.SUSPECT
     )
+    funnel_class_set_at = models.DateTimeField(
+        _("funnel class set by a person at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When a person last set the funnel class. Funnel rules do not lift it again"
+            " until the lead gets in touch again or a conversation with them goes well."
+        ),
+    )
     origin_class = models.CharField(
         _("origin class"), max_length=5, choices=OriginClass.choices, default=OriginClass.NET
     )

@@ -386,8 +386,11 @@ def lead_qualify(
     """A person's judgement of a lead: temperature, funnel class, origin class.
 
     A temperature set here sticks (new timeframes no longer change it) until
-    it is set to ``"auto"``. Every change is an event naming who and why.
-    Empty arguments leave that classification as it is.
+    it is set to ``"auto"``. A funnel class set here sticks too: funnel rules
+    do not lift it again until new evidence arrives — the person gets in touch
+    again, or a conversation with them goes well (see
+    ``scoring.rules.funnel_upgrade``). Every change is an event naming who and
+    why. Empty arguments leave that classification as it is.
     """
     if temperature:
         _check_choice("temperature", temperature, [*Temperature.values, TEMPERATURE_AUTOMATIC])
@@ -412,8 +415,10 @@ def lead_qualify(
     old, new = changed_fields(before, snapshot(lead, fields))
     if not new:
         return lead
+    if "funnel_class" in new:
+        lead.funnel_class_set_at = timezone.now()
     lead.version += 1
-    lead.save(update_fields=[*fields, "version", "updated_at"])
+    lead.save(update_fields=[*fields, "funnel_class_set_at", "version", "updated_at"])
     if "temperature" in new:
         event_record(
             kind=EventKind.TEMPERATURE_CHANGED,

@@ -133,7 +133,20 @@ class FunnelRuleLike(ConditionLike, Protocol):
 def funnel_upgrade(
     rules: Sequence[FunnelRuleLike], record: LeadRecord, current: str
 ) -> FunnelRuleLike | None:
-    """The rule that lifts the lead highest above its current funnel class, if any."""
+    """The rule that lifts the lead highest above its current funnel class, if any.
+
+    Rules only ever lift. A funnel class a person set (``lead_qualify``) holds
+    against them — a rep who moves a lead back to suspect has a reason the
+    rules cannot see, and a rule lifting it at the next logged e-mail would
+    undo that silently — until new evidence arrives: the person gets in touch
+    again (a new inquiry) or a call, meeting or proposal with them goes well
+    (``record["funnel_held"]`` is then false; see
+    ``scoring.selectors._funnel_held``). A person setting the class again
+    starts the hold afresh. This mirrors the temperature a person sets, which
+    activities and timeframes no longer change.
+    """
+    if record.get("funnel_held"):
+        return None
     best: FunnelRuleLike | None = None
     for rule in rules:
         if FUNNEL_ORDER.get(rule.funnel_class, 0) <= FUNNEL_ORDER.get(current, 0):

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from leadflow.activities.models import Activity
-from leadflow.intake.models import Campaign, Channel
+from leadflow.intake.models import Campaign, Channel, Inquiry
 from leadflow.leads.models import Lead, LeadStatus, Outcome
 from leadflow.leads.qualification import WARMING_KINDS, positive_outcome
 from leadflow.sales.models import DealStatus
@@ -124,7 +124,8 @@ def lead_records(
 
     Besides the model's fields a record has what rules look at: the raw
     e-mail/phone/company, channel and campaign slugs, ``age_days``, days since
-    the last done activity of each kind, outcomes, and ``positive_days``.
+    the last done activity of each kind, outcomes, ``positive_days``, and
+    ``funnel_held`` (a person's funnel class that rules must not lift yet).
     """
     now = now or timezone.now()
     channels = dict(Channel.objects.values_list("id", "slug"))
@@ -136,6 +137,7 @@ def lead_records(
     )
     as_of = {lead.pk: _as_of(lead, now) for lead in leads}
     engagement = _engagement([lead.pk for lead in leads], as_of)
+    held = _funnel_held(leads, engagement)
     records = []
     for lead in leads:
         moment = as_of[lead.pk]
@@ -159,9 +161,42 @@ def lead_records(
             activity_days={k: days(v) for k, v in found.last_by_kind.items()} if found else {},
             outcomes=[(k, o, days(at)) for k, o, at in found.outcomes] if found else [],
             positive_days=days(found.last_positive) if found and found.last_positive else None,
+            funnel_held=lead.pk in held,
         )
         records.append(record)
     return records
+
+
+def _funnel_held(leads: Sequence[Lead], engagement: dict[int, _Engagement]) -> set[int]:
+    """Leads whose funnel class a person set and nothing new has happened since.
+
+    New evidence is what the lead did after the person's decision: an inquiry
+    from them (they got in touch again), or a done call, meeting or proposal
+    whose outcome reads as interest (the same test that warms the temperature).
+    A rep's own e-mails, notes or tasks, and the lead simply ageing, are not:
+    the person who set the class knew all that. Only leads with a funnel class
+    set by hand cost a query (one for all of them).
+    """
+    set_at = {lead.pk: lead.funnel_class_set_at for lead in leads if lead.funnel_class_set_at}
+    if not set_at:
+        return set()
+    latest_inquiry = dict(
+        Inquiry.objects.filter(lead_id__in=set_at)
+        .order_by()
+        .values("lead_id")
+        .annotate(latest=Max("received_at"))
+        .values_list("lead_id", "latest")
+    )
+    held = set()
+    for lead_id, decided_at in set_at.items():
+        found = engagement.get(lead_id)
+        positive = found.last_positive if found else None
+        inquiry = latest_inquiry.get(lead_id)
+        if (positive is None or positive <= decided_at) and (
+            inquiry is None or inquiry <= decided_at
+        ):
+            held.add(lead_id)
+    return held
 
 
 def _days(moment: datetime.datetime) -> Any:
