@@ -31,7 +31,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from leadflow.accounts.models import User
 from leadflow.identity.matching import Match
 from leadflow.identity.normalise import fold
 from leadflow.identity.services import identity_lock
@@ -61,6 +63,8 @@ class MailVerdict:
 
 # Rejection reason for a message over the size cap (only its headers are read).
 TOO_LARGE = "too-large"
+# Rejection reason for a Leadflow user's own message with no customer's message forwarded in it.
+FROM_STAFF = "from-staff"
 
 # Subjects that auto-responders and mail servers put first, compared folded
 # (case, accents and Turkish dotted/dotless i ignored) and after any "Re:".
@@ -137,6 +141,33 @@ _NAME_PARTICLES = frozenset(
 
 
 @dataclass
+class ForwardedMail:
+    """A customer's message that someone forwarded: inline or attached (message/rfc822)."""
+
+    how: str  # "attachment" or "inline"
+    sender_name: str = ""
+    sender_email: str = ""
+    subject: str = ""
+    date: str = ""
+    body: str = ""
+    # The forwarder's own words above the forwarded message.
+    note: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "how": self.how,
+            "from": {"name": self.sender_name, "email": self.sender_email},
+            "subject": self.subject,
+            "date": self.date,
+            "message_id": self.message_id,
+            "note": self.note,
+        }
+
+
+@dataclass
 class ParsedMail:
     """What Leadflow reads from one message."""
 
@@ -154,6 +185,15 @@ class ParsedMail:
     size: int = 0
     verdict: str = MailVerdict.PERSON
     verdict_because: str = ""
+    # From's address (the sender's own mailbox, whatever Reply-To says).
+    from_email: str = ""
+    # The messages forwarded inside this one, outermost first.
+    forwarded: list[ForwardedMail] = field(default_factory=list)
+
+    @property
+    def thread(self) -> list[str]:
+        """The Message-IDs of the earlier messages this one answers, nearest first."""
+        return [self.in_reply_to, *reversed(self.references)]
 
     @property
     def message(self) -> str:
@@ -235,6 +275,17 @@ def _person_address(message: Message) -> tuple[str, str]:
             if other_address.lower() == address.lower():
                 display_name = other_name
     return display_name, address
+
+
+def _from_address(message: Message) -> str:
+    try:
+        header = message.get("From")
+    except Exception:
+        return ""
+    for address in getattr(header, "addresses", ()):
+        if address.addr_spec and "@" in address.addr_spec:
+            return str(address.addr_spec).strip()
+    return ""
 
 
 class _TextFromHtml(HTMLParser):
@@ -330,6 +381,164 @@ def _parts(message: Message) -> list[dict[str, Any]]:
     return parts
 
 
+# The line mail programs put above a message forwarded inline (Gmail, Thunderbird,
+# Apple Mail, Outlook), in the users' languages.
+_FORWARD_MARKER = re.compile(
+    r"^[ \t]*(?:"
+    r"-{2,}[ \t]*(?:Forwarded message|Forwarded Message|Original Message|Message transféré"
+    r"|Message d'origine|Mensaje reenviado|Mensaje original|Weitergeleitete Nachricht"
+    r"|Ursprüngliche Nachricht|Yönlendirilen ileti|Yönlendirilmiş ileti|İletilen ileti"
+    r"|Orijinal İleti"
+    r"|Iletilen mesaj|Neges wedi'i hanfon ymlaen|Neges Wreiddiol)[ \t]*-{2,}"
+    r"|Begin forwarded message:|Début du message réexpédié :|Inicio del mensaje reenviado:"
+    r"|_{10,}"
+    r")[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Header lines of a forwarded message's header block ("From: …", "*Subject:* …").
+_FORWARD_HEADER = re.compile(r"^[ \t>]*\*?([^\W\d_][\w .'/-]{0,20}?)\*?[ \t]*:[ \t]*(.*)$")
+_FORWARD_FROM = frozenset({"from", "von", "de", "kimden", "gönderen", "oddi wrth", "van", "da"})
+_FORWARD_SUBJECT = frozenset({"subject", "betreff", "asunto", "konu", "objet", "pwnc", "oggetto"})
+_FORWARD_DATE = frozenset(
+    {"date", "sent", "gesendet", "datum", "enviado", "fecha", "tarih", "gönderildi"}
+    | {"envoyé", "dyddiad", "anfonwyd", "data", "inviato"}
+)
+_ADDRESS = re.compile(r"[^\s<>\[\]\"'(),;:]+@[^\s<>\[\]\"'(),;:]+\.[^\s<>\[\]\"'(),;:]+")
+MAX_FORWARD_DEPTH = 5
+
+
+def _forward_sender(value: str) -> tuple[str, str]:
+    """(display name, address) of a forwarded "From:" line in any mail program's spelling.
+
+    "Ayşe Yılmaz <ayse@example.com>", "Ayşe Yılmaz [mailto:ayse@example.com]",
+    "Ayşe Yılmaz <ayse@example.com<mailto:ayse@example.com>>" (Outlook's HTML
+    as text), a bare address.
+    """
+    found = _ADDRESS.search(value.replace("mailto:", " "))
+    if found is None:
+        return "", ""
+    address = found.group(0).strip(".")
+    name = value[: value.find(address)] if address in value else value[: found.start()]
+    name = re.sub(r"[<\[]\s*(mailto:)?\s*$", "", name.strip()).strip()
+    return _header_text(name.strip("\"' *")), address
+
+
+_FORWARD_KINDS = {
+    fold(name): kind
+    for kind, names in (
+        ("from", _FORWARD_FROM),
+        ("subject", _FORWARD_SUBJECT),
+        ("date", _FORWARD_DATE),
+    )
+    for name in names
+}
+
+
+def _forward_header_name(name: str) -> str:
+    """ "from", "subject", "date", or "" for any other header (To, Cc, …)."""
+    return _FORWARD_KINDS.get(fold(name).strip(), "")
+
+
+def _inline_forward(text: str) -> ForwardedMail | None:
+    """The message forwarded inline in ``text``: its header block read, its text after it.
+
+    A header block is a run of lines such as "From:", "Date:"/"Sent:",
+    "Subject:" and "To:" ending at a blank line. Without a forwarding line
+    above it (Outlook sometimes has none) it must name at least a sender, a
+    date and a subject, so a message that merely mentions "From:" is not taken
+    for a forward.
+    """
+    lines = text.split("\n")
+    marker = _FORWARD_MARKER.search(text)
+    if marker is not None:
+        start = text.count("\n", 0, marker.start()) + 1
+        candidates = [start]
+    else:
+        candidates = [
+            number
+            for number, line in enumerate(lines)
+            if (header := _FORWARD_HEADER.match(line))
+            and _forward_header_name(header.group(1)) == "from"
+        ][:1]
+    for start in candidates:
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+        headers: dict[str, str] = {}
+        end = start
+        last = ""
+        while end < len(lines) and lines[end].strip():
+            header = _FORWARD_HEADER.match(lines[end])
+            if header:
+                last = _forward_header_name(header.group(1)) or "other"
+                headers.setdefault(last, header.group(2).strip())
+            elif not last:
+                break
+            # Any other line continues the header before it (a long "To:" wrapped).
+            end += 1
+        if "from" not in headers:
+            continue
+        if marker is None and not ("date" in headers and "subject" in headers):
+            continue
+        name, address = _forward_sender(headers["from"])
+        if not address:
+            continue
+        body = "\n".join(lines[end:]).strip()
+        note = text[: marker.start()] if marker is not None else "\n".join(lines[:start])
+        return ForwardedMail(
+            how="inline",
+            sender_name=name,
+            sender_email=address,
+            subject=_header_text(headers.get("subject", "")),
+            date=_header_text(headers.get("date", "")),
+            body=body,
+            note=without_quoted_reply(note.strip()),
+        )
+    return None
+
+
+def _attached_forward(message: EmailMessage, note: str) -> ForwardedMail | None:
+    """The first message attached whole (message/rfc822: "forward as attachment")."""
+    for part in message.walk():
+        if part.get_content_type() != "message/rfc822":
+            continue
+        try:
+            inner = part.get_content()
+        except Exception:  # an attachment too broken to read is just an attachment
+            continue
+        if not isinstance(inner, EmailMessage):
+            continue
+        name, address = _person_address(inner)
+        if not address:
+            continue
+        return ForwardedMail(
+            how="attachment",
+            sender_name=name,
+            sender_email=address,
+            subject=_header(inner, "Subject"),
+            date=_header(inner, "Date"),
+            body=_clean_text(_body(inner)).strip(),
+            note=without_quoted_reply(note),
+            message_id=next(iter(_message_ids(_header(inner, "Message-ID"))), ""),
+            in_reply_to=next(iter(_message_ids(_header(inner, "In-Reply-To"))), ""),
+            references=_message_ids(_header(inner, "References"))[-MAX_REFERENCES:],
+        )
+    return None
+
+
+def forwarded_messages(message: EmailMessage, text: str) -> list[ForwardedMail]:
+    """The messages forwarded in ``message`` (whose readable text is ``text``), outermost first.
+
+    A colleague may forward a forward: each level is read in turn, attached
+    messages before inline ones, up to ``MAX_FORWARD_DEPTH`` deep.
+    """
+    chain: list[ForwardedMail] = []
+    found = _attached_forward(message, text) or _inline_forward(text)
+    while found is not None and len(chain) < MAX_FORWARD_DEPTH:
+        chain.append(found)
+        found = _inline_forward(found.body)
+    return chain
+
+
 def _message_ids(value: str) -> list[str]:
     return re.findall(r"<[^<>\s]+>", value)
 
@@ -405,10 +614,12 @@ def mail_parse(raw: bytes, *, envelope_sender: str | None = None) -> ParsedMail:
     parsed.last_name = last[: Lead._meta.get_field("last_name").max_length]
     parsed.subject = _header(message, "Subject")
     parsed.verdict, parsed.verdict_because = mail_classify(message, envelope_sender=envelope_sender)
+    parsed.from_email = _from_address(message)
     try:
         body = _clean_text(_body(message)).strip()
         parsed.body = (without_quoted_reply(body) or body)[:MAX_MESSAGE_CHARS]
         parsed.parts = _parts(message)
+        parsed.forwarded = forwarded_messages(message, body)
     except Exception:  # a body too broken to read still leaves sender and subject
         logger.warning("Unreadable body in message %s", parsed.message_id, exc_info=True)
     return parsed
@@ -450,9 +661,8 @@ def _email_inquiries(
     )
 
 
-def _thread_match(channel: Channel, parsed: ParsedMail, now: datetime.datetime) -> Match | None:
+def _thread_match(channel: Channel, thread: Sequence[str], now: datetime.datetime) -> Match | None:
     """The card of an earlier message in this thread, as a probable match (to be reviewed)."""
-    thread = [parsed.in_reply_to, *reversed(parsed.references)]
     thread = [message_id for message_id in thread if message_id]
     if not thread:
         return None
@@ -472,6 +682,40 @@ def _thread_match(channel: Channel, parsed: ParsedMail, now: datetime.datetime) 
             "thread": {"similarity": 1.0, "weight": 1.0, "inquiry": earlier.pk},
         },
     )
+
+
+def _staff_user(address: str) -> User | None:
+    """The active Leadflow user whose address sent the message, if one did."""
+    if not address:
+        return None
+    return User.objects.filter(email__iexact=address, is_active=True).order_by("pk").first()
+
+
+def _forwarded_original(parsed: ParsedMail) -> ForwardedMail | None:
+    """The customer's message inside a colleague's forward: the first level not sent by staff."""
+    for forwarded in parsed.forwarded:
+        if _staff_user(forwarded.sender_email) is None:
+            return forwarded
+    return None
+
+
+def _forwarded_inquiry(original: ForwardedMail, forwarder: User) -> tuple[dict[str, str], str]:
+    """(person fields, message) of a forwarded customer's message, the colleague's note kept."""
+    first, last = name_split(original.sender_name, original.sender_email)
+    person = {
+        "first_name": first[: Lead._meta.get_field("first_name").max_length],
+        "last_name": last[: Lead._meta.get_field("last_name").max_length],
+        "email": original.sender_email,
+    }
+    body = without_quoted_reply(original.body) or original.body
+    parts = [original.subject, body]
+    if original.note:
+        parts.append(
+            _("Forwarded by %(name)s: %(note)s")
+            % {"name": forwarder.get_full_name() or forwarder.username, "note": original.note}
+        )
+    message = "\n\n".join(part for part in parts if part)[:MAX_MESSAGE_CHARS]
+    return {name: value for name, value in person.items() if value}, message
 
 
 @transaction.atomic
@@ -499,9 +743,16 @@ def mail_receive(
       storing and marking a message as read cost nothing.
     - A reply in the thread of a message already on a card goes to that
       card when identity matching finds nobody better (flagged for review).
+    - A message From an active Leadflow user's address is a colleague
+      forwarding a customer's message (inline in any common mail program's
+      layout, or attached as message/rfc822): the inquiry is the original
+      sender's, ``submitted_by`` is the colleague and their note is kept in
+      the message. A colleague's own message with nothing forwarded in it is
+      stored ``rejected`` (``from-staff``), never a lead for the colleague.
     """
     now = received_at or timezone.now()
     parsed = mail_parse(raw, envelope_sender=envelope_sender)
+    forwarder = _staff_user(parsed.from_email)
     if parsed.message_id:
         identity_lock({f"m:{parsed.message_id}"})
         earlier = _email_inquiries(channel, now, [parsed.message_id]).order_by("pk").first()
@@ -510,12 +761,24 @@ def mail_receive(
             return earlier
 
     reason = reject_reason or ("" if parsed.verdict == MailVerdict.PERSON else parsed.verdict)
+    payload = _payload(parsed, envelope_sender=envelope_sender, recipients=recipients)
+    person, message, thread = parsed.fields(), parsed.message, parsed.thread
+    if forwarder is not None:
+        # A colleague forwarded a customer's message: the inquiry is the customer's.
+        original = _forwarded_original(parsed)
+        payload["forwarded_by"] = {"user": forwarder.pk, "email": parsed.from_email}
+        if original is None:
+            reason = reason or FROM_STAFF
+        else:
+            payload["forwarded"] = original.as_payload()
+            person, message = _forwarded_inquiry(original, forwarder)
+            thread = [original.message_id, original.in_reply_to, *reversed(original.references)]
     arguments: dict[str, Any] = {
-        "actor": None,
+        "actor": forwarder,
         "channel": channel,
         "campaign": campaign,
-        "message": parsed.message,
-        "payload": _payload(parsed, envelope_sender=envelope_sender, recipients=recipients),
+        "message": message,
+        "payload": payload,
         "source_ip": source_ip,
         "received_at": now,
         "source_ref": parsed.message_id,
@@ -523,9 +786,9 @@ def mail_receive(
     try:
         with transaction.atomic():
             return inquiry_submit(
-                fields=parsed.fields(),
+                fields=person,
                 reject_reason=reason,
-                thread_match=None if reason else _thread_match(channel, parsed, now),
+                thread_match=None if reason else _thread_match(channel, thread, now),
                 **arguments,
             )
     except ValidationError as exc:

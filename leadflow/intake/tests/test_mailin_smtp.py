@@ -11,7 +11,7 @@ import pytest
 from leadflow.factories import channel
 from leadflow.intake.mailin import smtp_receiver
 from leadflow.intake.models import Inquiry, InquiryOutcome
-from leadflow.intake.tests.mail_samples import delivery_report, person_mail
+from leadflow.intake.tests.mail_samples import attached_forward, delivery_report, person_mail
 from leadflow.leads.models import Lead
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -103,3 +103,12 @@ def test_a_message_over_the_size_cap_is_refused(receiver_port) -> None:
         send(receiver_port, big)
     assert "552" in str(refused.value) or "too big" in str(refused.value).lower()
     assert not Inquiry.objects.exists()
+
+
+def test_a_colleagues_forward_over_smtp_is_the_customers_inquiry(receiver_port, rhys) -> None:
+    send(receiver_port, attached_forward(), sender="rhys@example.com")
+
+    inquiry = Inquiry.objects.get()
+    assert inquiry.outcome == InquiryOutcome.CREATED
+    assert inquiry.lead is not None and inquiry.lead.email == "ayse@example.com"
+    assert inquiry.submitted_by == rhys
