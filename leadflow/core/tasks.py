@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from django.conf import settings
+from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import Task
 
@@ -33,3 +36,33 @@ def background_task(**options: Any) -> Callable[[Callable[P, T]], Task[P, T]]:
         return task(**options)(run)
 
     return decorate
+
+
+def task_pending(task: Task[Any, Any]) -> bool:
+    """Whether ``task`` already waits in the database queue (not started yet)."""
+    if "django_tasks_db" not in settings.INSTALLED_APPS:
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=task.module_path, status="READY").exists()
+
+
+def task_enqueue_once(task: Task[[], Any]) -> bool:
+    """Queue ``task`` (no arguments) unless a run is already waiting; whether it was queued.
+
+    For work that each run does in full ("whatever is pending"): a run that
+    has not started yet will also see what the caller just committed, so a
+    second one would find nothing to do.
+    """
+    if task_pending(task):
+        return False
+    task.enqueue()
+    return True
+
+
+def task_schedule(task: Task[[], Any], *, after: datetime.datetime | None = None) -> bool:
+    """Queue ``task`` to run after ``after`` unless one waits already or the queue cannot defer."""
+    if not task.get_backend().supports_defer or task_pending(task):
+        return False
+    task.using(run_after=after or timezone.now()).enqueue()
+    return True

@@ -19,6 +19,7 @@ from ninja import Router
 
 from leadflow.accounts.models import User
 from leadflow.core.api import request_user
+from leadflow.core.proxies import client_ip
 from leadflow.core.schemas import CREATE_ERRORS
 from leadflow.intake.idempotency import IDEMPOTENCY_HEADER, idempotent_answer
 from leadflow.intake.models import Inquiry
@@ -28,10 +29,6 @@ from leadflow.intake.services import inquiry_submit
 from leadflow.sales.selectors import contact_get
 
 router = Router(tags=["intake"])
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _submit(request: HttpRequest, user: User, payload: InquiryIn) -> Inquiry:
@@ -72,7 +69,8 @@ def _submit(request: HttpRequest, user: User, payload: InquiryIn) -> Inquiry:
         consent_text=consent_text if payload.consent or consent_text else "",
         referred_by=referrer,
         payload=payload.model_dump(exclude_unset=True),
-        source_ip=_client_ip(request),
+        source_ip=client_ip(request),
+        triage_later=True,
     )
 
 

@@ -96,6 +96,7 @@ def inquiry_submit(
     reject_reason: str = "",
     thread_match: Match | None = None,
     source_ref: str = "",
+    triage_later: bool = False,
 ) -> Inquiry:
     """Record one inbound touch and decide its outcome: created, attached, interest or rejected.
 
@@ -118,6 +119,8 @@ def inquiry_submit(
       finds no certain or probable match.
     - ``source_ref``: the sender's own id for the message (an e-mail's
       Message-ID), indexed so that a redelivery can be recognised.
+    - ``triage_later``: a new lead is scored and routed by the background
+      worker moments later instead of before this returns (``lead_create``).
     """
     now = received_at or timezone.now()
     custom = dict(custom or {})
@@ -204,6 +207,7 @@ def inquiry_submit(
         campaign=campaign,
         custom=custom,
         referred_by=referred_by,
+        triage_later=triage_later,
         **{name: value for name, value in cleaned.items() if name in PERSON_FIELDS},
     )
     inquiry.outcome = InquiryOutcome.CREATED

@@ -225,4 +225,5 @@ def webhook_receive(
         message=message,
         payload={"webhook": source.slug, "body": dict(document)},
         source_ip=source_ip,
+        triage_later=True,
     )

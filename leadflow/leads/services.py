@@ -27,7 +27,7 @@ from leadflow.intake.models import OriginClass
 from leadflow.leads.models import FunnelClass, Lead, LeadStatus, PurchaseTimeframe, Temperature
 from leadflow.leads.qualification import temperature_for_timeframe
 from leadflow.routing.services import lead_route
-from leadflow.scoring.services import lead_score_refresh
+from leadflow.scoring.services import lead_score_refresh, leads_score_refresh
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import Team, User
@@ -124,12 +124,17 @@ def lead_create(
     custom: dict[str, Any] | None = None,
     origin_class: str = "",
     referred_by: Contact | None = None,
+    triage_later: bool = False,
     **fields: Any,
 ) -> Lead:
     """Create a lead from person fields; the channel is mandatory.
 
     Temperature follows the purchase timeframe and origin class the channel
-    (a referral makes it seed), unless given.
+    (a referral makes it seed), unless given. The new lead is scored and
+    routed (owner, first task) in the same transaction, or with
+    ``triage_later`` by the background worker moments after it commits
+    (``leads_triage``): intake from the API and public forms answers sooner
+    and holds the database's write lock for less.
     """
     if referred_by is not None and not origin_class:
         origin_class = OriginClass.SEED
@@ -144,6 +149,7 @@ def lead_create(
         referred_by=referred_by,
         origin_class=origin_class or channel.origin_class,
         temperature=temperature_for_timeframe(cleaned.get("purchase_timeframe", "")),
+        triage_pending=triage_later,
         **cleaned,
     )
     lead.full_clean(exclude=["channel", "owner", "team", "campaign", "contact", "deal"])
@@ -153,8 +159,63 @@ def lead_create(
         event_record(kind=EventKind.OWNER_CHANGED, actor=actor, lead=lead, to_value=owner.pk)
     audit_record(actor=actor, action="lead.create", obj=lead, after=snapshot(lead))
     match_keys_refresh(lead=lead)
+    if triage_later:
+        transaction.on_commit(_triage_soon)
+        return lead
     lead = lead_score_refresh(lead=lead)
     return lead_route(lead=lead, actor=actor)
+
+
+def _triage_soon() -> None:
+    from leadflow.core.tasks import task_enqueue_once
+    from leadflow.leads.tasks import leads_triage_pending
+
+    task_enqueue_once(leads_triage_pending)
+
+
+# Leads scored together by leads_triage; each is then routed in its own short
+# transaction, so intake waiting for the write lock never waits long.
+TRIAGE_CHUNK = 50
+
+
+def leads_triage(*, limit: int | None = None) -> int:
+    """Score and route the leads intake left pending (``triage_later``), oldest first.
+
+    Scores are computed for a chunk at a time (as for imports); then each lead
+    is routed in its own transaction that also clears its pending mark, so a
+    worker that dies half-way leaves the rest pending for the next run and no
+    lead is routed twice. Returns how many leads were triaged.
+    """
+    done = 0
+    while limit is None or done < limit:
+        size = TRIAGE_CHUNK if limit is None else min(TRIAGE_CHUNK, limit - done)
+        ids = list(
+            Lead.objects.filter(triage_pending=True)
+            .order_by("id")
+            .values_list("id", flat=True)[:size]
+        )
+        if not ids:
+            break
+        leads_score_refresh(ids)
+        for pk in ids:
+            done += _triage_one(pk)
+    return done
+
+
+@transaction.atomic
+def _triage_one(pk: int) -> int:
+    lead = (
+        Lead.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, triage_pending=True)
+        .select_related("owner")
+        .first()
+    )
+    if lead is None:  # another worker has it, or had it
+        return 0
+    Lead.objects.filter(pk=pk).update(triage_pending=False)
+    lead.triage_pending = False
+    lead_route(lead=lead, actor=None)
+    return 1
 
 
 @transaction.atomic

@@ -15,9 +15,8 @@ import logging
 
 from django.conf import settings
 from django.utils import timezone
-from django_tasks.base import Task
 
-from leadflow.core.tasks import background_task
+from leadflow.core.tasks import background_task, task_schedule
 
 logger = logging.getLogger("leadflow.routing")
 
@@ -55,29 +54,3 @@ def routing_performance_refresh() -> int:
         return rep_performance_refresh()
     finally:
         task_schedule(routing_performance_refresh, after=timezone.now() + performance_interval())
-
-
-def task_pending(task: Task) -> bool:
-    """Whether ``task`` is already waiting in the database queue."""
-    if "django_tasks_db" not in settings.INSTALLED_APPS:
-        return False
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects.filter(task_path=task.module_path, status="READY").exists()
-
-
-def task_schedule(task: Task, *, after: datetime.datetime | None = None) -> bool:
-    """Queue ``task`` to run after ``after`` unless one waits already or the queue cannot defer."""
-    if not task.get_backend().supports_defer or task_pending(task):
-        return False
-    task.using(run_after=after or timezone.now()).enqueue()
-    return True
-
-
-def routing_schedule() -> list[str]:
-    """Queue the periodic routing tasks that are not waiting yet; their names."""
-    return [
-        task.name
-        for task in (routing_sla_check, routing_performance_refresh)
-        if task_schedule(task)
-    ]

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from leadflow.core.tasks import background_task
+from leadflow.core.tasks import background_task, task_schedule
 
 logger = logging.getLogger("leadflow.scoring")
 
@@ -58,24 +58,9 @@ def scoring_model_retrain() -> int | None:
     return model_id
 
 
-def retrain_pending() -> bool:
-    """Whether a retrain is already waiting in the database queue."""
-    if "django_tasks_db" not in settings.INSTALLED_APPS:
-        return False
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects.filter(
-        task_path=scoring_model_retrain.module_path, status="READY"
-    ).exists()
-
-
 def retrain_schedule(*, after: datetime.datetime | None = None) -> bool:
     """Queue a retrain to run after ``after``, unless one waits already or the queue cannot defer."""
-    backend = scoring_model_retrain.get_backend()
-    if not backend.supports_defer or retrain_pending():
-        return False
-    scoring_model_retrain.using(run_after=after or timezone.now()).enqueue()
-    return True
+    return task_schedule(scoring_model_retrain, after=after)
 
 
 @background_task()

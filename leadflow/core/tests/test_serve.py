@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import queue
 import re
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,8 +29,11 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, urllib.request.OpenerDirector]]:
-    """A running `leadflow serve` on a free loopback port; its base URL and a cookie-keeping client."""
+def server(
+    tmp_path: Path,
+) -> Iterator[tuple[str, urllib.request.OpenerDirector, dict[str, str]]]:
+    """A running `leadflow serve` on a free loopback port: its base URL, a cookie-keeping
+    client and the environment it runs with."""
     env = production_environment(
         tmp_path,
         LEADFLOW_ALLOWED_HOSTS="127.0.0.1",
@@ -74,7 +79,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, urllib.request.OpenerDirector]
         opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirects()
         )
-        yield url, opener
+        yield url, opener, env
     finally:
         process.terminate()
         try:
@@ -98,9 +103,9 @@ def fetch(
 
 @pytest.mark.slow
 def test_serve_answers_over_http_with_hashed_static_files_and_working_log_in(
-    server: tuple[str, urllib.request.OpenerDirector],
+    server: tuple[str, urllib.request.OpenerDirector, dict[str, str]],
 ) -> None:
-    url, opener = server
+    url, opener, _env = server
 
     status, headers, _body = fetch(opener, f"{url}/")
     assert status == 302
@@ -133,6 +138,47 @@ def test_serve_answers_over_http_with_hashed_static_files_and_working_log_in(
     assert not start_page.startswith("/accounts/login/"), "the session should be kept"
     status, _headers, _body = fetch(opener, url + start_page)
     assert status == 200
+
+
+@pytest.mark.slow
+def test_serve_runs_a_background_worker_that_triages_api_leads(
+    server: tuple[str, urllib.request.OpenerDirector, dict[str, str]],
+) -> None:
+    url, _opener, env = server
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            leadflow_command(*args), env=env, check=True, capture_output=True, text=True
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    token = run("token", "create", "ada")
+    request = urllib.request.Request(
+        f"{url}/api/v1/inquiries",
+        data=json.dumps(
+            {
+                "first_name": "Grace",
+                "last_name": "Hopper",
+                "email": "grace@example.com",
+                "channel": "api",
+            }
+        ).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        lead_id = json.loads(response.read())["lead_id"]
+
+    probe = (
+        "from leadflow.leads.models import Lead; "
+        f"lead = Lead.objects.get(pk={lead_id}); "
+        "print(lead.triage_pending, lead.activities.filter(subject='Contact the lead').count())"
+    )
+    deadline = time.monotonic() + 30
+    while (state := run("shell", "-c", probe)) != "False 1" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert state == "False 1", (
+        "the worker beside the server should have given the lead its first task"
+    )
 
 
 def test_serve_refuses_to_start_in_production_without_collected_static_files(

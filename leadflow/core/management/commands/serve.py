@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,25 @@ def default_workers() -> int:
     if from_env:
         return int(from_env)
     return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the server process goes, however it goes (Linux)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def start_task_worker() -> subprocess.Popen[bytes]:
+    """``leadflow worker`` beside the server, so queued work (scoring and routing new
+    leads, imports, e-mail) runs without a second command; it stops with the server."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "leadflow.cli", "worker"],
+        preexec_fn=_die_with_parent,  # before any thread starts
+    )
 
 
 def bind_address(host: str, port: int) -> str:
@@ -64,6 +87,14 @@ class Command(LeadflowCommand):
         parser.add_argument(
             "--timeout", type=int, default=60, help="Seconds before a stuck worker is restarted."
         )
+        parser.add_argument(
+            "--no-tasks",
+            action="store_true",
+            help=(
+                "Do not start a background-task worker beside the server (when "
+                "`leadflow worker` processes run elsewhere)."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self._check_static_files()
@@ -88,6 +119,18 @@ class Command(LeadflowCommand):
 
         # Workers are forked from this process; they must open their own connections.
         connections.close_all()
+        tasks = None if options["no_tasks"] else start_task_worker()
+        try:
+            self._run_server(options, workers, when_ready)
+        finally:
+            if tasks is not None:
+                tasks.terminate()
+                try:
+                    tasks.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    tasks.kill()
+
+    def _run_server(self, options: dict[str, Any], workers: int, when_ready: Any) -> None:
         LeadflowServer(
             {
                 "bind": bind_address(options["host"], options["port"]),
