@@ -7,6 +7,7 @@ allowed hosts and usually ``LEADFLOW_DATABASE_URL`` for PostgreSQL.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -329,3 +330,12 @@ LEADFLOW_FORM_PER_IP = int(os.environ.get("LEADFLOW_FORM_PER_IP", "20"))
 LEADFLOW_FORM_PER_IP_SECONDS = int(os.environ.get("LEADFLOW_FORM_PER_IP_SECONDS", "600"))
 LEADFLOW_WEBHOOK_MAX_BYTES = int(os.environ.get("LEADFLOW_WEBHOOK_MAX_BYTES", str(256 * 1024)))
 LEADFLOW_WEBHOOK_PER_MINUTE = int(os.environ.get("LEADFLOW_WEBHOOK_PER_MINUTE", "600"))
+# Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
+# names the client; from anyone else the header is ignored (leadflow/core/proxies.py).
+LEADFLOW_TRUSTED_PROXIES = env_list("LEADFLOW_TRUSTED_PROXIES", "")
+for _proxy in LEADFLOW_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise RuntimeError(f"LEADFLOW_TRUSTED_PROXIES: {_error}") from None
+AXES_CLIENT_IP_CALLABLE = "leadflow.core.proxies.client_ip"

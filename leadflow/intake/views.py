@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadflow.core.pagination import Page
+from leadflow.core.proxies import client_ip
 from leadflow.identity.matching import person_from
 from leadflow.identity.normalise import normalise_phone
 from leadflow.identity.selectors import match_candidates
@@ -75,10 +76,6 @@ PUBLIC_LIMITS = {
 
 def _limit(name: str) -> int:
     return int(getattr(settings, name, PUBLIC_LIMITS[name]))
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _too_large(request: HttpRequest, cap: int) -> bool:
@@ -203,7 +200,7 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponse:
             webform=webform,
             status=413,
         )
-    ip = _client_ip(request)
+    ip = client_ip(request)
     wait = rate_limit_hit(
         [
             RateLimit(
@@ -327,7 +324,7 @@ def webhook(request: HttpRequest, slug: str) -> HttpResponse:
         return _json_error(400, _("The body is not JSON."))
     if not isinstance(document, dict):
         return _json_error(400, _("The body must be a JSON object."))
-    ip = _client_ip(request)
+    ip = client_ip(request)
 
     def answer() -> tuple[int, dict[str, Any]]:
         inquiry = webhook_receive(source=source, document=document, source_ip=ip)
