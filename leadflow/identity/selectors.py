@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -68,6 +69,16 @@ def match_candidates(person: Person, *, exclude_lead_id: int | None = None) -> l
         )
     matches.sort(key=lambda match: (-match.confidence, match.contact_id is None))
     return matches
+
+
+def match_key_mark() -> int:
+    """The newest match key's id: ``match_keys_added`` tells later what came since."""
+    return MatchKey.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def match_keys_added(keys: Iterable[str], *, since: int) -> bool:
+    """Whether a record gained one of ``keys`` after ``match_key_mark()`` returned ``since``."""
+    return MatchKey.objects.filter(value__in=list(keys), pk__gt=since).exists()
 
 
 def duplicate_pairs_visible(user: User) -> QuerySet[DuplicatePair]:

@@ -9,6 +9,8 @@ with a different body is refused (422).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,13 +27,17 @@ from leadflow.intake.idempotency import IDEMPOTENCY_HEADER, idempotent_answer
 from leadflow.intake.models import Inquiry
 from leadflow.intake.schemas import InquiryBatchIn, InquiryBatchOut, InquiryIn, InquiryOut
 from leadflow.intake.selectors import campaign_by_slug, channel_by_slug
-from leadflow.intake.services import inquiry_submit
+from leadflow.intake.services import inquiry_draft, inquiry_submit
 from leadflow.sales.selectors import contact_get
 
 router = Router(tags=["intake"])
 
 
-def _submit(request: HttpRequest, user: User, payload: InquiryIn) -> Inquiry:
+def _prepare(request: HttpRequest, user: User, payload: InquiryIn) -> Callable[[], Inquiry]:
+    """Check the payload and draft the inquiry before the write lock; returns the submit.
+
+    Raises ValidationError for what the sender must correct.
+    """
     person = payload.model_dump(
         exclude_unset=True,
         exclude={
@@ -57,13 +63,15 @@ def _submit(request: HttpRequest, user: User, payload: InquiryIn) -> Inquiry:
     consent_text = payload.consent_text.strip()
     if payload.consent and not consent_text:
         consent_text = _("(consent given; no wording sent)")
-    return inquiry_submit(
+    channel = channel_by_slug(payload.channel)
+    return functools.partial(
+        inquiry_submit,
         actor=user,
-        channel=channel_by_slug(payload.channel),
+        channel=channel,
         campaign=campaign_by_slug(payload.campaign),
-        fields=person,
-        custom=payload.custom or {},
-        message=payload.message,
+        draft=inquiry_draft(
+            channel=channel, fields=person, custom=payload.custom, message=payload.message
+        ),
         utm=payload.utm,
         referrer_url=payload.referrer_url,
         consent_text=consent_text if payload.consent or consent_text else "",
@@ -109,9 +117,10 @@ def _respond(request: HttpRequest, status: int, content: Any) -> HttpResponse:
 )
 def inquiry_create(request: HttpRequest, payload: InquiryIn) -> HttpResponse:
     user = request_user(request)
+    submit = _prepare(request, user, payload)
 
     def answer() -> tuple[int, dict[str, Any]]:
-        inquiry = _submit(request, user, payload)
+        inquiry = submit()
         return (200 if getattr(inquiry, "repeated", False) else 201), _out(inquiry)
 
     return _idempotent(request, user, payload.model_dump(mode="json"), answer)
@@ -127,17 +136,25 @@ def inquiry_create(request: HttpRequest, payload: InquiryIn) -> HttpResponse:
     ),
 )
 def inquiry_batch(request: HttpRequest, payload: InquiryBatchIn) -> HttpResponse:
+    from leadflow.api import validation_issues
+
     user = request_user(request)
+    submits: list[Callable[[], Inquiry] | ValidationError] = []
+    for item in payload.items:
+        try:
+            submits.append(_prepare(request, user, item))
+        except ValidationError as exc:
+            submits.append(exc)
 
     def answer() -> tuple[int, dict[str, Any]]:
-        from leadflow.api import validation_issues
-
         results: list[dict[str, Any]] = []
         counts: dict[str, int] = {}
-        for index, item in enumerate(payload.items):
+        for index, submit in enumerate(submits):
             try:
+                if isinstance(submit, ValidationError):
+                    raise submit
                 with transaction.atomic():
-                    inquiry = _submit(request, user, item)
+                    inquiry = submit()
             except ValidationError as exc:
                 issues = validation_issues(exc, "body", "items", index)
                 results.append({"index": index, "status": 422, "inquiry": None, "detail": issues})

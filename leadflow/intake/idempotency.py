@@ -37,19 +37,22 @@ def idempotent_answer(
     request_hash = hashlib.sha256(
         json.dumps(body, sort_keys=True, default=str).encode()
     ).hexdigest()
-    with transaction.atomic():
-        identity_lock([f"k:{scope}:{key}"])
-        record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-        if record is None:
-            status, content = answer()
-            IdempotencyRecord.objects.create(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                status_code=status,
-                response=content,
-            )
-            return status, content, False
+    # A retry is answered from the stored record without waiting for the write lock.
+    record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+    if record is None:
+        with transaction.atomic():
+            identity_lock([f"k:{scope}:{key}"])
+            record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+            if record is None:
+                status, content = answer()
+                IdempotencyRecord.objects.create(
+                    scope=scope,
+                    key=key,
+                    request_hash=request_hash,
+                    status_code=status,
+                    response=content,
+                )
+                return status, content, False
     if record.request_hash != request_hash:
         raise ValidationError(
             {

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -23,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from leadflow.core.models import EventKind
 from leadflow.core.services import event_record
-from leadflow.identity.matching import Match, MatchLevel, blocking_keys, person_from
-from leadflow.identity.selectors import match_candidates
+from leadflow.identity.matching import Match, MatchLevel, Person, blocking_keys, person_from
+from leadflow.identity.selectors import match_candidates, match_key_mark, match_keys_added
 from leadflow.identity.services import duplicate_pair_record, identity_lock
 from leadflow.intake.models import Inquiry, InquiryOutcome
 from leadflow.leads.models import Interest, Lead, LeadStatus
@@ -76,12 +77,76 @@ def _interest_name(fields: Mapping[str, str]) -> str:
     return " ".join(part for part in (fields.get("first_name"), fields.get("last_name")) if part)
 
 
+@dataclass(frozen=True)
+class InquiryDraft:
+    """What intake works out about a submission before it takes the write lock.
+
+    Cleaning the fields, the blocking keys and the candidate matches only
+    read, so concurrent submissions do this work side by side; the write
+    transaction then only checks that nobody added a record with one of the
+    same keys meanwhile (``key_mark``) before it writes.
+    """
+
+    channel: Channel
+    cleaned: dict[str, Any]
+    custom: dict[str, Any]
+    message: str
+    fingerprint: str
+    person: Person
+    keys: frozenset[str]
+    key_mark: int
+    matches: list[Match] | None  # None: not looked up (spam, or nobody to reach)
+
+
+def inquiry_draft(
+    *,
+    channel: Channel,
+    fields: Mapping[str, Any],
+    custom: Mapping[str, Any] | None = None,
+    message: str = "",
+) -> InquiryDraft:
+    """Clean and check a submission and find who it may be, without writing anything.
+
+    Raises ValidationError for fields that cannot be right (an impossible
+    phone number, a broken e-mail address, an unknown field).
+    """
+    custom = dict(custom or {})
+    person_fields = {name: value for name, value in fields.items() if value not in (None, "")}
+    cleaned = lead_clean_fields(person_fields, region=channel.default_region)
+    cleaned = {name: value for name, value in cleaned.items() if value}
+    person = person_from(cleaned, custom)
+    keys = frozenset(blocking_keys(person))
+    key_mark = match_key_mark()
+    matches = None
+    if not spam_reason(cleaned, message) and _reachable(cleaned):
+        matches = match_candidates(person)
+    return InquiryDraft(
+        channel=channel,
+        cleaned=cleaned,
+        custom=custom,
+        message=message,
+        fingerprint=inquiry_fingerprint(channel, cleaned, custom, message),
+        person=person,
+        keys=keys,
+        key_mark=key_mark,
+        matches=matches,
+    )
+
+
+def _reachable(cleaned: Mapping[str, Any]) -> bool:
+    try:
+        lead_check_reachable(dict(cleaned))
+    except ValidationError:
+        return False
+    return True
+
+
 @transaction.atomic
 def inquiry_submit(
     *,
     actor: User | None,
     channel: Channel,
-    fields: Mapping[str, Any],
+    fields: Mapping[str, Any] | None = None,
     campaign: Campaign | None = None,
     custom: Mapping[str, Any] | None = None,
     message: str = "",
@@ -97,6 +162,7 @@ def inquiry_submit(
     thread_match: Match | None = None,
     source_ref: str = "",
     triage_later: bool = False,
+    draft: InquiryDraft | None = None,
 ) -> Inquiry:
     """Record one inbound touch and decide its outcome: created, attached, interest or rejected.
 
@@ -121,15 +187,15 @@ def inquiry_submit(
       Message-ID), indexed so that a redelivery can be recognised.
     - ``triage_later``: a new lead is scored and routed by the background
       worker moments later instead of before this returns (``lead_create``).
+    - ``draft``: ``inquiry_draft`` of the same channel, fields, custom
+      attributes and message, made before the caller's transaction began
+      (then ``fields``, ``custom`` and ``message`` are not needed).
     """
     now = received_at or timezone.now()
-    custom = dict(custom or {})
-    person_fields = {name: value for name, value in fields.items() if value not in (None, "")}
-    cleaned = lead_clean_fields(person_fields, region=channel.default_region)
-    cleaned = {name: value for name, value in cleaned.items() if value}
-    fingerprint = inquiry_fingerprint(channel, cleaned, custom, message)
-    person = person_from(cleaned, custom)
-    identity_lock({f"f:{fingerprint}", *blocking_keys(person)})
+    if draft is None:
+        draft = inquiry_draft(channel=channel, fields=fields or {}, custom=custom, message=message)
+    cleaned, custom, message = draft.cleaned, draft.custom, draft.message
+    identity_lock({f"f:{draft.fingerprint}", *draft.keys})
 
     window = settings.LEADFLOW_DOUBLE_SUBMIT_SECONDS
     if double_submit_seconds is not None:
@@ -137,7 +203,7 @@ def inquiry_submit(
     if window:
         earlier = (
             Inquiry.objects.filter(
-                fingerprint=fingerprint,
+                fingerprint=draft.fingerprint,
                 received_at__gte=now - datetime.timedelta(seconds=window),
                 received_at__lte=now,
             )
@@ -152,7 +218,7 @@ def inquiry_submit(
         received_at=now,
         channel=channel,
         campaign=campaign,
-        payload=dict(payload) if payload is not None else {"fields": dict(fields)},
+        payload=dict(payload) if payload is not None else {"fields": dict(fields or cleaned)},
         fields=cleaned,
         custom=custom,
         message=message,
@@ -160,7 +226,7 @@ def inquiry_submit(
         referrer_url=referrer_url[:500],
         consent_text=consent_text,
         consent_at=now if consent_text else None,
-        fingerprint=fingerprint,
+        fingerprint=draft.fingerprint,
         source_ref=source_ref[:255],
         source_ip=source_ip,
         submitted_by=actor if actor is not None and actor.is_authenticated else None,
@@ -175,9 +241,7 @@ def inquiry_submit(
         inquiry.save()
         return inquiry
 
-    try:
-        lead_check_reachable(cleaned)
-    except ValidationError:
+    if not _reachable(cleaned):
         inquiry.outcome = InquiryOutcome.INTEREST
         inquiry.interest = Interest.objects.create(
             channel=channel,
@@ -191,7 +255,10 @@ def inquiry_submit(
         inquiry.save()
         return inquiry
 
-    matches = match_candidates(person)
+    matches = draft.matches
+    if matches is None or match_keys_added(draft.keys, since=draft.key_mark):
+        # Someone with one of these keys arrived since the draft: look again.
+        matches = match_candidates(draft.person)
     best = matches[0] if matches else None
     if thread_match is not None and (
         best is None or best.level not in (MatchLevel.CERTAIN, MatchLevel.PROBABLE)
