@@ -17,6 +17,7 @@ from leadflow.intake.public import (
     CONSENT_FIELD,
     FIELD_LABELS,
     OFFERABLE_FIELDS,
+    PAGE_FIELD,
     REFERRER_FIELD,
     UTM_PARAMETERS,
 )
@@ -72,6 +73,7 @@ class PublicForm(forms.Form):
                 label=consent_text, required=webform.consent_required
             )
         self.fields[REFERRER_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False)
+        self.fields[PAGE_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False)
         for name in UTM_PARAMETERS:
             self.fields[name] = forms.CharField(
                 widget=forms.HiddenInput, required=False, max_length=200

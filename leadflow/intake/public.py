@@ -49,6 +49,8 @@ UTM_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_c
 HONEYPOT_FIELD = "website"
 TOKEN_FIELD = "form_token"
 REFERRER_FIELD = "referrer"
+# The page an embedded form sits on, passed on by the snippet's script (static/intake/embed.js).
+PAGE_FIELD = "page"
 CONSENT_FIELD = "consent"
 # A page left open longer than this must be reloaded before it is sent.
 TOKEN_MAX_AGE = datetime.timedelta(days=2)
@@ -294,12 +296,14 @@ def webform_submit(
     utm: Mapping[str, str],
     referrer_url: str,
     source_ip: str | None,
+    page_url: str = "",
     now: datetime.datetime | None = None,
 ) -> Inquiry:
     """Record what a person sent through a public form (see ``inquiry_submit`` for the outcome).
 
     ``values`` holds the offered fields only; the consent stored is the exact
-    wording of the version the person was shown, with the time.
+    wording of the version the person was shown, with the time. ``page_url``
+    is the site's page the form was embedded in, kept in the payload.
     """
     offered = {item["name"] for item in form.fields}
     fields = {
@@ -312,6 +316,8 @@ def webform_submit(
     payload: dict[str, Any] = {"form": form.slug, "fields": dict(values)}
     if consent_text:
         payload["consent_version"] = consent_version
+    if page_url:
+        payload["page_url"] = page_url[:500]
     return inquiry_submit(
         actor=None,
         channel=form.channel,

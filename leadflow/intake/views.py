@@ -10,6 +10,7 @@ signature.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -180,9 +181,16 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponse:
         initial = {
             name: request.GET[name][:200] for name in public.UTM_PARAMETERS if request.GET.get(name)
         }
-        initial[public.REFERRER_FIELD] = request.GET.get("ref") or request.META.get(
-            "HTTP_REFERER", ""
-        )
+        page = request.GET.get("page", "")
+        if page:
+            # Embedded with the snippet's script: it names the page the visitor came
+            # from (maybe none) and the page holding the form apart.
+            initial[public.REFERRER_FIELD] = request.GET.get("ref", "")[:500]
+            initial[public.PAGE_FIELD] = page[:500]
+        else:
+            initial[public.REFERRER_FIELD] = request.GET.get("ref") or request.META.get(
+                "HTTP_REFERER", ""
+            )
         form = PublicForm(initial=initial, webform=webform, consent_text=webform.consent_text)
         return _public_page(
             request, "intake/public_form.html", _form_context(webform, form), webform=webform
@@ -249,6 +257,7 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponse:
                 consent_version=token.consent_version,
                 utm=form.utm(),
                 referrer_url=referrer,
+                page_url=form.cleaned_data.get(public.PAGE_FIELD) or "",
                 source_ip=ip,
             )
         except ValidationError as exc:
@@ -628,9 +637,19 @@ def webform_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _check_forms(request.user)
     webform = _webform_or_404(pk)
     url = request.build_absolute_uri(reverse("intake:public_form", args=[webform.slug]))
+    # The script passes the host page's UTM parameters and referrer into the frame;
+    # without it (or without JavaScript) the form still works, recording less. Its
+    # address is the unhashed name, which stays the same when the script changes:
+    # snippets pasted into other sites must keep working after an upgrade.
+    static_url = str(settings.STATIC_URL)
+    if "://" not in static_url:
+        static_url = "/" + static_url.lstrip("/")
+    script = request.build_absolute_uri(static_url.rstrip("/") + "/intake/embed.js")
+    # Plain text (escaped again when shown): the snippet is HTML to copy, not to render.
     snippet = (
-        f'<iframe src="{url}" title="{webform.name}" width="100%" height="640" '
-        f'style="border:0;max-width:40rem" loading="lazy"></iframe>'
+        f'<iframe data-leadflow-form src="{html.escape(url)}" title="{html.escape(webform.name)}"'
+        ' width="100%" height="640" style="border:0;max-width:40rem" loading="lazy"></iframe>\n'
+        f'<script src="{html.escape(script)}" async></script>'
     )
     return render(
         request,

@@ -1,0 +1,159 @@
+"""In a real browser: a form embedded in another site with the set-up page's snippet records
+the host page's UTM parameters, the page the visitor came from and the page holding the form.
+
+The other site is a small HTTP server on loopback (another origin than Leadflow's
+live server); the snippet is copied from the web form's set-up page as a marketer would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from leadflow.accounts.models import Role
+from leadflow.factories import channel, make_user
+from leadflow.intake import public
+from leadflow.intake.models import Inquiry, InquiryOutcome
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+class HostSite:
+    """Another organisation's web site: pages by path, served on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        pages = self.pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(self.path.split("?", 1)[0])
+                if body is None:
+                    self.send_error(404)
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HostSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def host_site() -> Iterator[HostSite]:
+    with HostSite() as site:
+        yield site
+
+
+@pytest.fixture
+def browser_context(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1024, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def wait_until(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the server state")
+        time.sleep(0.1)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_embed_snippet_passes_the_host_pages_utm_and_referrer_into_the_form(
+    live_server: Any, browser_context: Any, host_site: HostSite
+) -> None:
+    mia = make_user("mia", Role.MARKETER)
+    webform = public.webform_create(
+        actor=mia,
+        name="Ask for a quote",
+        slug="quote",
+        fields=[
+            {"name": "first_name", "required": True},
+            {"name": "last_name", "required": True},
+            {"name": "email", "required": True},
+        ],
+        channel=channel("web-form"),
+        min_fill_seconds=1,
+        thank_you_message="Diolch! We will call you back.",
+    )
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    # The marketer copies the snippet from the form's set-up page.
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", "password")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/inquiries/forms/{webform.pk}/")
+    snippet = page.input_value("#snippet")
+    assert "<script src=" in snippet and "/static/intake/embed.js" in snippet
+
+    # …and pastes it into a landing page of the company's own site.
+    host_site.pages["/blog/kites.html"] = (
+        '<!doctype html><html><body><a id="go" '
+        'href="/landing.html?utm_source=newsletter&utm_campaign=spring&utm_medium=email'
+        '&other=private">Get a quote</a></body></html>'
+    )
+    host_site.pages["/landing.html"] = (
+        f"<!doctype html><html><head><title>Kites</title></head><body><h1>Kites</h1>"
+        f"{snippet}</body></html>"
+    )
+
+    # A visitor reads a blog post, follows the newsletter link to the landing page…
+    visitor = browser_context.new_page()
+    visitor.on("pageerror", lambda error: errors.append(str(error)))
+    visitor.goto(f"{host_site.url}/blog/kites.html")
+    visitor.click("#go")
+    visitor.wait_for_url("**/landing.html?*")
+    frame_element = visitor.wait_for_selector("iframe[data-leadflow-form][data-leadflow-forwarded]")
+    frame = frame_element.content_frame()
+    frame.wait_for_url("**utm_source=newsletter**")
+    frame.wait_for_selector("#id_first_name")
+
+    # …and fills in the form inside the frame.
+    frame.fill("#id_first_name", "Carys")
+    frame.fill("#id_last_name", "Llewellyn")
+    frame.fill("#id_email", "carys@example.com")
+    visitor.wait_for_timeout(1200)  # longer than the form's minimum fill time
+    frame.click("button[type=submit]")
+    frame.wait_for_selector("text=Diolch! We will call you back.")
+
+    wait_until(lambda: Inquiry.objects.exists())
+    inquiry = Inquiry.objects.get()
+    assert inquiry.outcome == InquiryOutcome.CREATED
+    assert inquiry.utm == {
+        "utm_source": "newsletter",
+        "utm_medium": "email",
+        "utm_campaign": "spring",
+    }
+    assert inquiry.referrer_url == f"{host_site.url}/blog/kites.html"
+    # The page the form sat on, without its query string.
+    assert inquiry.payload["page_url"] == f"{host_site.url}/landing.html"
+    assert errors == []
