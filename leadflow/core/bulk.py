@@ -122,12 +122,21 @@ def _sqlite_datetime(tz: datetime.tzinfo) -> Converter:
     It is a third of the time of writing an event otherwise.
     """
 
+    # Rows written together often share one timestamp: the last one is kept.
+    last: list[Any] = [None, ""]
+
     def to_text(value: datetime.datetime) -> str:
+        if value is last[0]:
+            return str(last[1])
+        original = value
         if value.tzinfo is tz:
-            return value.isoformat(" ")[:-6]  # drop the "+00:00"
-        if value.tzinfo is not None:
-            value = value.astimezone(tz).replace(tzinfo=None)
-        return str(value)
+            text = value.isoformat(" ")[:-6]  # drop the "+00:00"
+        else:
+            if value.tzinfo is not None:
+                value = value.astimezone(tz).replace(tzinfo=None)
+            text = str(value)
+        last[0], last[1] = original, text
+        return text
 
     return to_text
 

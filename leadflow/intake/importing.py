@@ -33,9 +33,14 @@ Differences from one-at-a-time intake, on purpose: a batch writes one audit
 record (action ``leads.import``, on the job, naming the leads it created)
 instead of one per lead; a lead created and then completed by a later row of
 the same batch is written once, complete, without an "updated" event;
-new leads are scored by a background task queued as each batch commits
-(``scoring.services.leads_score_refresh`` for the batch's leads) and stay in the unassigned queue unless the routing app offers a
-bulk ``leads_route``.
+new leads are scored and then routed by a background task queued as each
+batch commits (``intake.tasks.imported_leads_score``), and wait in the
+unassigned queue until it has run.
+
+Cleaning a row (phone numbers, e-mail addresses, names folded for the
+blocking keys) costs about as much as writing it, so a large file is read
+and cleaned in a forked process while this one decides and writes
+(:func:`prepared_batches`).
 """
 
 from __future__ import annotations
@@ -44,9 +49,10 @@ import csv
 import datetime
 import hashlib
 import io
+import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -384,10 +390,11 @@ class PreparedRow:
     person: Person | None = None
     keys: frozenset[str] = frozenset()
     result: RowResult | None = None
-
-    @property
-    def external_id(self) -> str:
-        return self.fields.get("external_id", "")
+    external_id: str = ""
+    # Decided from the row alone when it is cleaned: why it is spam, why it
+    # is no lead (no named person with a way to reach them); "" if not.
+    spam: str = ""
+    unreachable: str = ""
 
 
 class RowCleaner:
@@ -485,11 +492,130 @@ class RowCleaner:
             )
             return row
         row.fields = {name: value for name, value in cleaned.items() if value}
+        row.external_id = row.fields.get("external_id", "")
+        row.spam = spam_reason(row.fields, "")
+        try:
+            lead_check_reachable(row.fields)
+        except ValidationError as exc:
+            row.unreachable = _reason(exc)
         signed = {**custom, "outcome": row.outcome} if row.outcome else custom
         row.fingerprint = inquiry_fingerprint(self.channel, row.fields, signed, "")
         row.person = person_from(row.fields, custom)
         row.keys = frozenset(blocking_keys(row.person))
         return row
+
+
+# --- Cleaning in another process ----------------------------------------------------
+
+# Files with at least this many rows still to import are cleaned in a forked
+# process while this one writes: cleaning (phone numbers above all) costs as
+# much as writing, and a machine has more than one core.
+FORK_CLEANER_ROWS = 5_000
+
+
+def prepared_batches(
+    source: RowSource,
+    cleaner: RowCleaner,
+    *,
+    start: int,
+    batch_size: int,
+    forked: bool = False,
+) -> Generator[list[PreparedRow], None, None]:
+    """The rows after ``start``, cleaned, ``batch_size`` at a time.
+
+    With ``forked`` a child process reads and cleans the rows and hands each
+    batch over a pipe; it is at most one batch ahead (the pipe's writes block
+    until this process reads), so memory does not grow with the file. The
+    child touches no database, and it dies with this process, even by
+    ``kill -9``. Closing the generator stops it.
+    """
+    if not forked:
+        batch: list[PreparedRow] = []
+        for number, cells in source.rows(start=start):
+            batch.append(cleaner.clean(number, cells))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        return
+    yield from _batches_from_child(source, cleaner, start=start, batch_size=batch_size)
+
+
+def _batches_from_child(
+    source: RowSource, cleaner: RowCleaner, *, start: int, batch_size: int
+) -> Iterator[list[PreparedRow]]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_clean_in_child,
+        args=(sending, source, cleaner, start, batch_size),
+        daemon=True,
+        name="leadflow-import-cleaner",
+    )
+    child.start()
+    sending.close()
+    try:
+        while True:
+            try:
+                kind, item = receiving.recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"The process cleaning the rows stopped (exit code {child.exitcode})."
+                ) from None
+            if kind == "batch":
+                yield item
+            elif kind == "done":
+                return
+            else:  # "error": what the child raised
+                raise item
+    finally:
+        receiving.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the one that forked it dies (no-op elsewhere)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _clean_in_child(
+    sending: Any, source: RowSource, cleaner: RowCleaner, start: int, batch_size: int
+) -> None:
+    _die_with_parent()
+    try:
+        batch: list[PreparedRow] = []
+        for number, cells in source.rows(start=start):
+            batch.append(cleaner.clean(number, cells))
+            if len(batch) >= batch_size:
+                sending.send(("batch", batch))
+                batch = []
+        if batch:
+            sending.send(("batch", batch))
+        sending.send(("done", None))
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the importing process stopped reading
+    except Exception as exc:
+        import traceback
+
+        try:
+            sending.send(("error", exc))
+        except Exception:
+            sending.send(("error", RuntimeError(traceback.format_exc())))
+    finally:
+        sending.close()
 
 
 # --- Writing a batch -----------------------------------------------------------------
@@ -571,6 +697,29 @@ def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _select_in(sql: str, values: Sequence[Any], *, before: Sequence[Any] = ()) -> Iterator[Any]:
+    """The rows of ``sql`` for ``values``, a few hundred at a time.
+
+    ``sql`` has one ``{in_list}`` where the values' placeholders go and may
+    take the parameters ``before`` ahead of them. Plain SQL because building
+    a query with a thousand-value ``IN`` through the ORM costs more than
+    running it.
+    """
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values):
+            cursor.execute(sql.format(in_list=", ".join(["%s"] * len(chunk))), [*before, *chunk])
+            yield from cursor.fetchall()
+
+
+def _table(model: type[Any]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON column as read with plain SQL: text on SQLite, decoded already on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 _EVENT_COLUMNS = (
     "occurred_at",
     "kind",
@@ -648,7 +797,7 @@ class BatchWriter:
         leadable: list[PreparedRow] = []
         for row in fresh:
             inquiry = self._inquiry(row, inquiry_ids.take())
-            reason = spam_reason(row.fields, "")
+            reason = row.spam
             if reason:
                 inquiry.outcome, inquiry.reason = InquiryOutcome.REJECTED, reason
                 inquiries.append(inquiry)
@@ -656,14 +805,12 @@ class BatchWriter:
                     row.number, REJECTED, external_id=row.external_id, reason=reason
                 )
                 continue
-            try:
-                lead_check_reachable(row.fields)
-            except ValidationError as exc:
+            if row.unreachable:
                 inquiry.outcome = InquiryOutcome.INTEREST
                 inquiries.append(inquiry)
                 interests.append((self._interest(row), inquiry))
                 results[row.number] = RowResult(
-                    row.number, INTEREST, external_id=row.external_id, reason=_reason(exc)
+                    row.number, INTEREST, external_id=row.external_id, reason=row.unreachable
                 )
                 continue
             row.inquiry = inquiry  # type: ignore[attr-defined]
@@ -682,15 +829,8 @@ class BatchWriter:
                 inquiry.outcome, inquiry.lead_id = InquiryOutcome.CREATED, new.lead.pk
                 result.lead_id = new.lead.pk
 
-        events: list[Event] = [
-            Event(
-                occurred_at=now,
-                kind=EventKind.CREATED,
-                actor_id=self.actor_id,
-                interface=Interface.IMPORT,
-                lead_id=new.lead.pk,
-                to_value=new.lead.status,
-            )
+        events: list[tuple[Any, ...]] = [
+            self._event_row(EventKind.CREATED, lead_id=new.lead.pk, to_value=new.lead.status)
             for new in new_leads
         ]
 
@@ -720,24 +860,7 @@ class BatchWriter:
             read = operator.attrgetter(*self.inquiry_columns)
             BulkTable(Inquiry, self.inquiry_columns).insert([read(i) for i in inquiries])
         if events:
-            BulkTable(Event, _EVENT_COLUMNS).insert(
-                [
-                    (
-                        e.occurred_at,
-                        e.kind,
-                        e.actor_id,
-                        e.interface,
-                        e.lead_id,
-                        e.contact_id,
-                        None,
-                        None,
-                        e.from_value,
-                        e.to_value,
-                        e.data,
-                    )
-                    for e in events
-                ]
-            )
+            BulkTable(Event, _EVENT_COLUMNS).insert(events)
         if pairs:
             DuplicatePair.objects.bulk_create(
                 [
@@ -760,14 +883,12 @@ class BatchWriter:
 
     def _earlier_inquiries(self, fingerprints: list[str]) -> dict[str, tuple[int, int | None]]:
         found: dict[str, tuple[int, int | None]] = {}
-        for chunk in _chunks(fingerprints):
-            rows = (
-                Inquiry.objects.filter(fingerprint__in=chunk, channel=self.channel)
-                .order_by("-pk")
-                .values_list("fingerprint", "pk", "lead_id")
-            )
-            for fingerprint, pk, lead_id in rows:
-                found[fingerprint] = (pk, lead_id)  # the oldest wins (ordered newest first)
+        sql = (
+            f"SELECT fingerprint, id, lead_id FROM {_table(Inquiry)}"
+            " WHERE channel_id = %s AND fingerprint IN ({in_list}) ORDER BY id DESC"
+        )
+        for fingerprint, pk, lead_id in _select_in(sql, fingerprints, before=[self.channel.pk]):
+            found[fingerprint] = (pk, lead_id)  # the oldest wins (ordered newest first)
         return found
 
     def _inquiry(self, row: PreparedRow, pk: int) -> Any:
@@ -822,17 +943,20 @@ class BatchWriter:
 
         keys = sorted({key for row in rows for key in row.keys})
         by_key: dict[str, list[tuple[int | None, int | None]]] = {}
-        for chunk in _chunks(keys):
-            for value, lead_id, contact_id in MatchKey.objects.filter(value__in=chunk).values_list(
-                "value", "lead_id", "contact_id"
-            ):
-                by_key.setdefault(value, []).append((lead_id, contact_id))
+        sql = f"SELECT value, lead_id, contact_id FROM {_table(MatchKey)} WHERE value IN ({{in_list}})"
+        for value, lead_id, contact_id in _select_in(sql, keys):
+            by_key.setdefault(value, []).append((lead_id, contact_id))
         lead_ids = sorted({lead for pairs in by_key.values() for lead, _ in pairs if lead})
         contact_ids = sorted({c for pairs in by_key.values() for _, c in pairs if c})
         persons: dict[tuple[str, int], Person] = {}
-        for chunk in _chunks(lead_ids):
-            for values in Lead.objects.filter(pk__in=chunk).values("pk", "custom", *KEY_FIELDS):
-                persons[("lead", values["pk"])] = person_from(values, values["custom"])
+        quote = connection.ops.quote_name
+        sql = "SELECT id, custom, {} FROM {} WHERE id IN ({{in_list}})".format(
+            ", ".join(quote(name) for name in KEY_FIELDS), _table(Lead)
+        )
+        for pk, custom, *values in _select_in(sql, lead_ids):
+            persons[("lead", pk)] = person_from(
+                dict(zip(KEY_FIELDS, values, strict=True)), _json_value(custom)
+            )
         for chunk in _chunks(contact_ids):
             for contact in Contact.objects.filter(pk__in=chunk).select_related("company"):
                 persons[("contact", contact.pk)] = person_from(
@@ -847,13 +971,12 @@ class BatchWriter:
         self._new_of: dict[int, _NewLead] = {}
         external_ids = sorted({row.external_id for row in rows if row.external_id})
         stored_external: dict[str, int] = {}
-        for chunk in _chunks(external_ids):
-            for external_id, pk in (
-                Lead.objects.filter(external_id__in=chunk)
-                .order_by("-pk")
-                .values_list("external_id", "pk")
-            ):
-                stored_external[external_id] = pk
+        sql = (
+            f"SELECT external_id, id FROM {_table(Lead)}"
+            " WHERE external_id IN ({in_list}) ORDER BY id DESC"
+        )
+        for external_id, pk in _select_in(sql, external_ids):
+            stored_external[external_id] = pk  # the oldest wins (ordered newest first)
         by_key, persons = self._candidates(rows)
 
         new_leads: list[_NewLead] = []
@@ -1024,10 +1147,10 @@ class BatchWriter:
         self,
         attachments: Sequence[tuple[PreparedRow, _Target, dict[str, Any]]],
         results: dict[int, RowResult],
-    ) -> tuple[list[Event], list[int]]:
+    ) -> tuple[list[tuple[Any, ...]], list[int]]:
         from leadflow.activities.services import notification_send
 
-        events: list[Event] = []
+        events: list[tuple[Any, ...]] = []
         updated: list[int] = []
         current: dict[int, Lead] = {}
         for row, target, match in attachments:
@@ -1088,17 +1211,35 @@ class BatchWriter:
                 )
         return events, updated
 
+    def _event_row(
+        self,
+        kind: str,
+        *,
+        lead_id: int | None = None,
+        contact_id: int | None = None,
+        to_value: str = "",
+        data: dict[str, Any] | None = None,
+    ) -> tuple[Any, ...]:
+        """An event as its values in ``_EVENT_COLUMNS`` order (a model instance costs more)."""
+        return (
+            self.now,
+            kind,
+            self.actor_id,
+            Interface.IMPORT,
+            lead_id,
+            contact_id,
+            None,
+            None,
+            "",
+            to_value,
+            data if data is not None else {},
+        )
+
     def _attached_event(
         self, data: dict[str, Any], *, lead_id: int | None = None, contact_id: int | None = None
-    ) -> Event:
-        return Event(
-            occurred_at=self.now,
-            kind=EventKind.INQUIRY_ATTACHED,
-            actor_id=self.actor_id,
-            interface=Interface.IMPORT,
-            lead_id=lead_id,
-            contact_id=contact_id,
-            data=data,
+    ) -> tuple[Any, ...]:
+        return self._event_row(
+            EventKind.INQUIRY_ATTACHED, lead_id=lead_id, contact_id=contact_id, data=data
         )
 
     def _lead_fill_gaps(self, lead: Lead, row: PreparedRow) -> tuple[Lead, bool]:
@@ -1124,22 +1265,16 @@ class BatchWriter:
         return updated, True
 
     def _after_create(self, lead_ids: list[int]) -> None:
-        """Scoring and routing of the batch's new leads.
+        """Scoring and routing of the batch's new leads, by a task queued when the batch commits.
 
-        Scores are computed by a background task queued when the batch
-        commits: rescoring is several times slower than importing, and a
-        score is derived data that the task (or any later rescoring) can
-        always recompute. Routing happens here only if the routing app offers
-        a bulk ``leads_route``; otherwise imported leads wait in the
-        unassigned queue for the head of sales.
+        Both are far slower than importing (routing takes a transaction per
+        lead), and neither may hold up the import: until the task has run,
+        the new leads wait in the unassigned queue, as leads do that no rule
+        finds an owner for.
         """
         from leadflow.intake.tasks import imported_leads_score
-        from leadflow.routing import services as routing
 
         transaction.on_commit(lambda: imported_leads_score.enqueue(lead_ids))
-        route_many = getattr(routing, "leads_route", None)
-        if route_many is not None:
-            route_many(lead_ids=lead_ids, actor=self.actor)
 
     def _audit(
         self, results: Sequence[RowResult], created_ids: list[int], updated_ids: list[int]
@@ -1272,18 +1407,17 @@ def import_job_run(
             # and would grow with the database; an import reads little of it.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA mmap_size=0")
+        forked = (job.rows_estimated or 0) - job.rows_done >= FORK_CLEANER_ROWS
+        batches = prepared_batches(
+            source, cleaner, start=job.rows_done, batch_size=batch_size, forked=forked
+        )
         try:
-            batch: list[PreparedRow] = []
-            for number, cells in source.rows(start=job.rows_done):
-                batch.append(cleaner.clean(number, cells))
-                if len(batch) >= batch_size:
-                    _batch_commit(job, writer, batch)
-                    batch = []
-                    if progress is not None:
-                        progress(job)
-            if batch:
+            for batch in batches:
                 _batch_commit(job, writer, batch)
+                if progress is not None:
+                    progress(job)
         except BaseException as exc:
+            batches.close()  # stops the cleaning process, if any
             if not isinstance(exc, ImportConflict):
                 ImportJob.objects.filter(pk=job.pk).update(
                     status=ImportStatus.FAILED,

@@ -16,8 +16,22 @@ def import_job_run_task(job_id: int) -> int:
 
 
 @background_task()
-def imported_leads_score(lead_ids: list[int]) -> int:
-    """Score the leads one import batch created (queued when the batch commits)."""
+def imported_leads_score(lead_ids: list[int]) -> dict[str, int]:
+    """Score, then route, the leads one import batch created (queued when the batch commits).
+
+    Routing comes after scoring because rules may ask for a score. Each lead
+    is routed as a new one would be (``leads_route_waiting``): an owner by
+    the first matching rule, and the first task with its due time; one that
+    someone took meanwhile, or that no rule finds an owner for, is left as
+    it is (in the unassigned queue).
+    """
+    from leadflow.routing.services import leads_route_waiting
     from leadflow.scoring.services import leads_score_refresh
 
-    return leads_score_refresh(lead_ids=lead_ids)
+    scored = leads_score_refresh(lead_ids=lead_ids)
+    routed = leads_route_waiting(actor=None, lead_ids=lead_ids, limit=len(lead_ids))
+    return {
+        "scored": scored,
+        "assigned": routed.assigned,
+        "waiting": routed.still_waiting,
+    }

@@ -1,0 +1,154 @@
+"""Large imports: rows cleaned in a forked process, new leads scored and routed after each batch."""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadflow.accounts.models import Role, Team
+from leadflow.factories import channel, make_team, make_user
+from leadflow.intake import importing
+from leadflow.intake.importing import (
+    BatchWriter,
+    ImportFileError,
+    RowSource,
+    import_job_create,
+    import_job_run,
+    import_results_lines,
+    mapping_suggest,
+)
+from leadflow.intake.models import ImportStatus, Inquiry
+from leadflow.leads.models import Lead
+from leadflow.routing.models import FirstResponse, Strategy
+from leadflow.routing.services import routing_rule_create
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "first_name,last_name,email,phone,company_name,external_id,Shoe size\n"
+
+
+def write(tmp_path: Path, text: str, *, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def run_import(path: Path, **kwargs: Any) -> tuple[Any, list[dict[str, str]]]:
+    job = import_job_create(
+        actor=None,
+        channel=channel("import"),
+        path=path,
+        mapping=mapping_suggest(RowSource(path).headers()),
+    )
+    job = import_job_run(job=job, **kwargs)
+    return job, list(csv.DictReader(io.StringIO("".join(import_results_lines(job)))))
+
+
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file counts as large: its rows are cleaned in a forked process."""
+    monkeypatch.setattr(importing, "FORK_CLEANER_ROWS", 1)
+
+
+def people(count: int) -> str:
+    return "".join(
+        f"Person,Number{n},person{n}@example.com,020 7946 {n:04d},Acme Ltd,P-{n},{n % 45}\n"
+        for n in range(1, count + 1)
+    )
+
+
+def test_rows_cleaned_in_a_forked_process_get_the_same_results_as_in_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = (
+        people(7)
+        + "Person,Number3,PERSON3@EXAMPLE.COM,+44 20 7946 0003,Acme Ltd,,3\n"  # attached to row 3
+        + "Broken,Phone,broken@example.com,12,,,\n"  # failed
+        + ",,,,,,\n"  # empty: skipped
+        + people(2)  # the same rows again: skipped
+    )
+    path = write(tmp_path, HEADER + rows)
+    here_job, here = run_import(path, batch_size=4)
+    here_leads = list(Lead.objects.order_by("pk").values_list("email", "phone", "custom"))
+    Inquiry.objects.all().delete()
+    Lead.objects.all().delete()
+    importing.ImportJob.objects.all().delete()
+
+    monkeypatch.setattr(importing, "FORK_CLEANER_ROWS", 1)
+    forked_job, forked_results = run_import(path, batch_size=4)
+
+    def outcomes(results: list[dict[str, str]]) -> list[tuple[str, str, str]]:
+        return [(r["row"], r["outcome"], r["reason"]) for r in results]
+
+    assert outcomes(forked_results) == outcomes(here)
+    assert [r["outcome"] for r in here] == (
+        ["created"] * 7 + ["attached", "failed", "skipped", "skipped", "skipped"]
+    )
+    assert forked_job.rows_done == here_job.rows_done == 12
+    assert list(Lead.objects.order_by("pk").values_list("email", "phone", "custom")) == here_leads
+    assert multiprocessing.active_children() == []  # the cleaning process has ended
+
+
+def test_a_file_the_forked_process_cannot_read_fails_the_import_with_the_reason(
+    tmp_path: Path, forked: None
+) -> None:
+    # Far enough down that the header is read and the job created before it shows.
+    latin = "Zoë,Brontë,zoe@example.com,,,,\n"
+    path = write(tmp_path, HEADER + people(300) + latin, encoding="latin-1")
+
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        run_import(path, batch_size=100)
+
+    job = importing.ImportJob.objects.get()
+    assert job.status == ImportStatus.FAILED
+    assert "UTF-8" in job.error
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failed_batch_stops_the_forked_process_and_the_import_resumes(
+    tmp_path: Path, forked: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, HEADER + people(10))
+    real_write = BatchWriter.write
+
+    def fail_on_the_second_batch(self: BatchWriter, batch: Any) -> Any:
+        if batch[0].number > 4:
+            raise RuntimeError("disk full")
+        return real_write(self, batch)
+
+    monkeypatch.setattr(BatchWriter, "write", fail_on_the_second_batch)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_import(path, batch_size=4)
+    assert multiprocessing.active_children() == []
+    assert importing.ImportJob.objects.get().rows_done == 4
+
+    monkeypatch.setattr(BatchWriter, "write", real_write)
+    job, results = run_import(path, batch_size=4)
+
+    assert (job.status, job.rows_done, job.created) == (ImportStatus.DONE, 10, 10)
+    assert [r["row"] for r in results] == [str(n) for n in range(1, 11)]
+    assert Lead.objects.count() == 10
+
+
+def test_imported_leads_are_scored_and_routed_once_their_batch_commits(
+    tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    team: Team = make_team("North")
+    reps = [make_user(f"rep{n}", Role.SALES_REP, team) for n in range(2)]
+    routing_rule_create(actor=None, name="North", strategy=Strategy.ROUND_ROBIN, team=team)
+    path = write(tmp_path, HEADER + people(5))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run_import(path, batch_size=2)
+
+    assert len(callbacks) == 3  # one task per batch
+    leads = list(Lead.objects.order_by("pk"))
+    assert len(leads) == 5
+    assert {lead.owner_id for lead in leads} == {rep.pk for rep in reps}
+    assert all(lead.score > 0 for lead in leads)
+    assert FirstResponse.objects.filter(lead__in=leads).count() == 5
