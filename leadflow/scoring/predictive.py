@@ -167,8 +167,18 @@ class ScoreModel:
         """The fields that moved this lead's probability most, against an average lead.
 
         For each field, its columns are set to the training average and the
-        change in probability is the field's contribution (positive: the
-        field's value makes winning likelier). No permutations, one batch.
+        change in the *calibrated* probability — the one the lead card and the
+        API show — is the field's contribution (``effect``; positive: the
+        field's value makes winning likelier), with the probability the lead
+        would have without it (``without``). So every factor agrees in sign,
+        size and order with the probability shown: ``shown − effect =
+        without``. No permutations, one batch.
+
+        Isotonic calibration is flat in places, so a field that changes the
+        uncalibrated blend a little may not change the calibrated probability
+        at all; such a field is not shown — it does not move what the user
+        sees. (Earlier versions read the blend before calibration, whose
+        effects could disagree in sign and order with the shown figure.)
         """
         if self.reference is None or self.algorithm == "naive_bayes":
             return []
@@ -180,24 +190,21 @@ class ScoreModel:
             columns = groups[name]
             batch[i, columns] = self.reference[columns]
         with one_thread():
-            probabilities = self._smooth_proba(batch)
+            probabilities = np.asarray(self.estimator.predict_proba(batch)[:, 1])
         base = float(probabilities[0])
         factors: list[dict[str, Any]] = []
         for i, name in enumerate(names, start=1):
-            delta = base - float(probabilities[i])
+            without = float(probabilities[i])
             factors.append(
-                {"field": name, "value": _describe(self.space, name, row), "effect": delta}
+                {
+                    "field": name,
+                    "value": _describe(self.space, name, row),
+                    "effect": base - without,
+                    "without": without,
+                }
             )
         factors.sort(key=lambda f: abs(f["effect"]), reverse=True)
         return [f for f in factors[:top] if abs(f["effect"]) >= 0.005]
-
-    def _smooth_proba(self, x: np.ndarray) -> np.ndarray:
-        """Probabilities before isotonic calibration, which is a step function: a field's
-        effect would vanish inside a step. The mean of the cross-validated blends."""
-        calibrated = getattr(self.estimator, "calibrated_classifiers_", None)
-        if not calibrated:
-            return np.asarray(self.estimator.predict_proba(x)[:, 1])
-        return np.mean([c.estimator.predict_proba(x)[:, 1] for c in calibrated], axis=0)
 
 
 def _describe(space: FeatureSpace, group: str, row: np.ndarray) -> str:

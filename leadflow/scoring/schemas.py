@@ -107,7 +107,14 @@ class FiredRule(Schema):
 class Factor(Schema):
     field: str
     value: str
-    effect: float = Field(description="Change in probability against an average lead.")
+    effect: float = Field(
+        description="How much this field's value moves the lead's calibrated probability"
+        " (predicted_probability) against an average lead's value: positive raises it."
+    )
+    without: float = Field(
+        description="The calibrated probability with this field at an average lead's value"
+        " (predicted_probability − effect)."
+    )
 
 
 class LeadScoreOut(Schema):

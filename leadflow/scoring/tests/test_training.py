@@ -95,9 +95,15 @@ def test_training_stores_the_model_with_held_out_figures_and_scores_every_lead()
     assert fresh.predicted_probability is not None and cold.predicted_probability is not None
     assert fresh.predicted_probability > 0.5 > cold.predicted_probability
     assert fresh.score == round(100 * fresh.predicted_probability)
-    factors = lead_factors(lead=fresh)
-    assert factors and {"field", "value", "effect"} <= set(factors[0])
+    # Factors are changes of the calibrated probability shown: the cold lead would be
+    # likelier with an average lead's values; the fresh one may sit on a plateau.
+    factors = lead_factors(lead=cold)
+    assert factors and {"field", "value", "effect", "without"} <= set(factors[0])
     assert factors[0]["field"] in {"purchase_timeframe", "custom.employees", "temperature"}
+    assert factors[0]["effect"] < 0
+    assert cold.predicted_probability == pytest.approx(
+        factors[0]["without"] + factors[0]["effect"], abs=1e-4
+    )
 
 
 def test_new_leads_are_scored_by_the_trained_model_without_anyone_asking() -> None:
