@@ -10,10 +10,11 @@ possible-duplicate pair — are joined into groups; every two records in a
 group are a predicted pair. Precision and recall compare those pairs with the
 true links.
 
-Scale: in the database of ``--scale-dir`` (seed it with ``leadflow seed_demo
---leads N``), the time to match one new person (``match_candidates``, p95
-over ``--lookups`` people, a third of them variants of existing leads) and
-the time and peak memory of a full ``leadflow dedupe scan``.
+Scale: in the database of ``--scale-dir`` (built by ``--part seed --leads N``:
+leads and their match keys only, see :mod:`leadflow.identity.bench_data`),
+the time to match one new person (``match_candidates``, p95 over
+``--lookups`` people, a third of them variants of existing leads) and the
+time, CPU and peak memory of a full ``leadflow dedupe scan``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 from django.conf import settings
 
 from leadflow.core.bench.harness import Timing, bench_dir, bench_env, leadflow_command
+from leadflow.identity.bench_data import scale_database_build
 
 HELP = "Matching precision/recall on FEBRL 1 and 2; match latency and full scan at scale."
 
@@ -49,7 +51,10 @@ IMPORT_MAP = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--part", choices=("accuracy", "scale", "all"), default="all", help="What to measure."
+        "--part",
+        choices=("accuracy", "seed", "scale", "all"),
+        default="all",
+        help="What to measure; 'seed' builds the scale part's database ('all' does not).",
     )
     parser.add_argument(
         "--identity-attributes",
@@ -62,10 +67,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Directory under var/ holding the seeded database for the scale part.",
     )
     parser.add_argument("--lookups", type=int, default=500)
+    parser.add_argument(
+        "--leads", type=int, default=1_000_000, help="Leads in the database --part seed builds."
+    )
     parser.add_argument("--in-place", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--build-in-place", action="store_true", help=argparse.SUPPRESS)
 
 
 def main(options: argparse.Namespace, say: Callable[[str], None]) -> None:
+    if options.build_in_place:
+        # The child of the seed part: fill this process's (fresh) database.
+        built = scale_database_build(options.leads)
+        say(
+            f"{built.leads:,} leads ({built.returning:,} of them people arriving again) "
+            f"and {built.keys:,} match keys"
+        )
+        return
     if options.in_place:
         # The child of the scale part: time look-ups in this process's database.
         timing = lookups_time(options.lookups)
@@ -74,6 +91,8 @@ def main(options: argparse.Namespace, say: Callable[[str], None]) -> None:
     if options.part in ("accuracy", "all"):
         for number in (1, 2):
             accuracy(number, options.identity_attributes, say)
+    if options.part == "seed":
+        seed(options.scale_dir, options.leads, say)
     if options.part in ("scale", "all"):
         scale(options.scale_dir, options.lookups, say)
 
@@ -245,10 +264,24 @@ def lookups_time(count: int) -> Timing:
     return Timing(f"match one new person ({Lead.objects.count():,} leads)", timings)
 
 
+def seed(directory: str, leads: int, say: Callable[[str], None]) -> None:
+    """A fresh database in var/``directory`` with ``leads`` leads and their match keys."""
+    var_dir = Path(settings.VAR_DIR) / directory
+    shutil.rmtree(var_dir, ignore_errors=True)
+    var_dir.mkdir(parents=True)
+    env = bench_env(var_dir)
+    leadflow_command("migrate", "--noinput", env=env)
+    started = time.perf_counter()
+    built = leadflow_command(
+        "bench", "dedupe", "--build-in-place", "--leads", str(leads), env=env
+    ).strip()
+    say(f"{built} written in {time.perf_counter() - started:.1f} s to {var_dir}")
+
+
 def scale(directory: str, lookups: int, say: Callable[[str], None]) -> None:
     var_dir = Path(settings.VAR_DIR) / directory
     if not (var_dir / "leadflow.sqlite3").exists():
-        say(f"No database in {var_dir}: seed one with `leadflow seed_demo --leads N` there.")
+        say(f"No database in {var_dir}: build one with `leadflow bench dedupe --part seed`.")
         return
     env = bench_env(var_dir)
     leadflow_command("migrate", "--noinput", env=env)
@@ -275,9 +308,10 @@ def scale(directory: str, lookups: int, say: Callable[[str], None]) -> None:
             stderr=errors,
         )
         # The scan forks worker processes: its memory is theirs and its own together.
-        peak_kb = 0
+        peak_kb = peak_private_kb = 0
         while process.poll() is None:
-            peak_kb = max(peak_kb, _tree_rss_kb(process.pid))
+            resident, private = _tree_rss_kb(process.pid)
+            peak_kb, peak_private_kb = max(peak_kb, resident), max(peak_private_kb, private)
             time.sleep(0.5)
         elapsed = time.perf_counter() - started
         errors.seek(0)
@@ -288,14 +322,19 @@ def scale(directory: str, lookups: int, say: Callable[[str], None]) -> None:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     say(
         f"full dedupe scan: {elapsed:.1f} s, CPU {cpu:.0f} s (all processes), "
-        f"peak memory of the scan and its workers together {peak_kb / 1024:.0f} MB"
+        f"peak memory of the scan and its workers together {peak_kb / 1024:.0f} MB resident "
+        f"({peak_private_kb / 1024:.0f} MB of it their own, the rest the database file mapped)"
     )
     say("  " + stderr.strip().splitlines()[-1])
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and its children, in KB (Linux /proc; 0 elsewhere)."""
-    total = 0
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """Resident and private (anonymous) memory of a process and its children, in KB.
+
+    Linux /proc; (0, 0) elsewhere. Resident memory counts the pages of the
+    database file each process maps (SQLite's ``mmap_size``) once per process.
+    """
+    total = private = 0
     pending = [pid]
     while pending:
         current = pending.pop()
@@ -307,5 +346,7 @@ def _tree_rss_kb(pid: int) -> int:
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
+            elif line.startswith("RssAnon:"):
+                private += int(line.split()[1])
         pending.extend(int(child) for child in children)
-    return total
+    return total, private

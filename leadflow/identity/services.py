@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,6 +15,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leadflow.core.bulk import BulkTable
 from leadflow.core.models import AuditEvent, EventKind
 from leadflow.core.services import audit_record, event_record, snapshot
 from leadflow.identity.matching import (
@@ -117,10 +118,10 @@ def duplicate_pair_record(
 REBUILD_BATCH = 5000
 
 
-def _key_rows_of(
-    rows: Iterable[tuple[Any, ...]], *, contacts: bool
+def match_key_rows(
+    rows: Iterable[tuple[Any, ...]], *, contacts: bool = False
 ) -> list[tuple[str, int | None, int | None]]:
-    """(value, lead_id, contact_id) for rows of ("pk", *KEY_FIELDS, "custom")."""
+    """MatchKey rows (value, lead_id, contact_id) for records as ("pk", *KEY_FIELDS, "custom")."""
     out: list[tuple[str, int | None, int | None]] = []
     for pk, *values, custom in rows:
         person = person_from(dict(zip(KEY_FIELDS, values, strict=True)), custom)
@@ -145,7 +146,6 @@ def match_keys_rebuild(
     keys or its new ones, never under none. Memory stays flat whatever the
     size of the database.
     """
-    from leadflow.core.bulk import BulkTable
     from leadflow.leads.models import Lead
     from leadflow.sales.models import Contact
 
@@ -169,7 +169,7 @@ def match_keys_rebuild(
             if not rows:
                 break
             last_pk = rows[-1][0]
-            keys = _key_rows_of(rows, contacts=contacts)
+            keys = match_key_rows(rows, contacts=contacts)
             with transaction.atomic():
                 owner = "contact_id" if contacts else "lead_id"
                 MatchKey.objects.filter(**{f"{owner}__gt": last, f"{owner}__lte": last_pk}).delete()
@@ -187,19 +187,54 @@ def match_keys_rebuild(
 # the same name everywhere) says too little to compare everyone under it with
 # everyone else; the same cap bounds an inquiry's look-up (selectors).
 MAX_KEY_GROUP = 200
+# Smaller caps for the scan, by kind of key. A mailbox name (``l:``) is there
+# to find one person writing from two domains; shared by more than a handful
+# of leads it is a name pattern ("john.smith") of many people, and it gave
+# the most candidate pairs of any key while the name keys find the same
+# people. An address (``a:``) shared by more than a few dozen leads is an
+# office, not a household; the name, company and surname keys still cover it.
+SCAN_KEY_GROUP_CAPS = {"l:": 10, "a:": 50}
 SCAN_BATCH = 2000
 _LEAD_COLUMNS = ("pk", "external_id", *KEY_FIELDS, "custom")
 _COMMON_KEYS_TABLE = "identity_scan_common_keys"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScanPair:
+    """A possible-duplicate pair a scan reports (its explanation is in the review queue)."""
+
     lead_a: int
     lead_b: int
     external_id_a: str
     external_id_b: str
     confidence: float
-    explanation: dict[str, Any]
+
+
+# The DuplicatePair columns a scan writes, in the order of a scan batch's rows.
+_PAIR_COLUMNS = (
+    "lead_a_id",
+    "lead_b_id",
+    "confidence",
+    "explanation",
+    "status",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass
+class _BatchResult:
+    """What a worker sends back for one batch: small, because it crosses processes.
+
+    ``rows`` are DuplicatePair rows (``_PAIR_COLUMNS``) with the
+    explanation already converted for the database where that pickles (on
+    SQLite its JSON text), so the storing process only writes them.
+    """
+
+    candidates: int
+    rows: list[list[Any]]
+    external_ids: list[tuple[str, str]]
+    prepared: bool
 
 
 @dataclass
@@ -324,8 +359,9 @@ def _scan_end() -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {_COMMON_KEYS_TABLE}")
 
 
-def _scan_batch(bounds: tuple[int, int, int]) -> tuple[int, list[ScanPair]]:
+def _scan_batch(bounds: tuple[int, int, int]) -> _BatchResult:
     """Candidates compared and possible duplicates found among leads ``first`` < id ≤ ``last``."""
+
     first, last, _count = bounds
     state = _scan_state
     assert state is not None, "_scan_start first"
@@ -333,20 +369,33 @@ def _scan_batch(bounds: tuple[int, int, int]) -> tuple[int, list[ScanPair]]:
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_SQL.format(keys=keys, common=_COMMON_KEYS_TABLE), [first, last])
         candidates = cursor.fetchall()
+    # Pairs someone has decided (dismissed, or merged and undone) stay decided: not compared.
+    decided = set(
+        DuplicatePair.objects.filter(lead_a_id__gt=first, lead_a_id__lte=last)
+        .exclude(status=DuplicateStatus.OPEN)
+        .values_list("lead_a_id", "lead_b_id")
+    )
     people = _lead_people(sorted({pk for pair in candidates for pk in pair}), state.cache)
     needed = state.needed
-    found: list[ScanPair] = []
+    now = timezone.now()
+    rows: list[list[Any]] = []
+    external_ids: list[tuple[str, str]] = []
     for a, b in candidates:
         known_a, known_b = people.get(a), people.get(b)
         if known_a is None or known_b is None:
             continue  # deleted meanwhile
-        if not may_match(known_a[1], known_b[1], needed):
+        if not may_match(known_a[1], known_b[1], needed) or (a, b) in decided:
             continue
         confidence, explanation = compare(known_a[1], known_b[1])
         if match_level(confidence):
-            found.append(ScanPair(a, b, known_a[0], known_b[0], confidence, explanation))
+            rows.append([a, b, confidence, explanation, DuplicateStatus.OPEN.value, now, now])
+            external_ids.append((known_a[0], known_b[0]))
     _people_cache_trim(state.cache, done=last, size=state.cache_size)
-    return len(candidates), found
+    # psycopg's JSON wrappers do not pickle: on PostgreSQL the storing process converts.
+    prepared = connection.vendor == "sqlite"
+    if prepared and rows:
+        rows = BulkTable(DuplicatePair, _PAIR_COLUMNS).prepare(rows)  # type: ignore[assignment]
+    return _BatchResult(len(candidates), rows, external_ids, prepared)
 
 
 def _scan_batches(batch_size: int) -> list[tuple[int, int, int]]:
@@ -398,14 +447,7 @@ def duplicates_scan(
     bounded whatever the size of the database.
     """
     summary = ScanSummary()
-    keys = connection.ops.quote_name(MatchKey._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT value FROM {keys} WHERE lead_id IS NOT NULL "
-            "GROUP BY value HAVING COUNT(*) > %s",
-            [MAX_KEY_GROUP],
-        )
-        common_keys = [row[0] for row in cursor.fetchall()]
+    common_keys = _common_keys()
     summary.common_keys = len(common_keys)
     bounds = _scan_batches(batch_size)
     total = sum(count for _first, _last, count in bounds)
@@ -413,13 +455,18 @@ def duplicates_scan(
         workers = SCAN_WORKERS if total >= SCAN_PARALLEL_FROM else 1
     if connection.in_atomic_block:
         workers = 1  # forked workers would not see this transaction's leads
+
     # A hair below the threshold: compare rounds its confidence.
     needed = possible_logit() - 0.01
 
-    def collect(results: Iterable[tuple[int, list[ScanPair]]]) -> None:
-        for (first, last, count), (candidates, found) in zip(bounds, results, strict=True):
-            summary.candidates += candidates
-            reported = _duplicate_pairs_store(found, first=first, last=last, summary=summary)
+    table = BulkTable(DuplicatePair, _PAIR_COLUMNS)
+
+    def collect(results: Iterable[_BatchResult]) -> None:
+        for (first, last, count), result in zip(bounds, results, strict=True):
+            summary.candidates += result.candidates
+            reported = _duplicate_pairs_store(
+                table, result, first=first, last=last, summary=summary
+            )
             if on_pair is not None:
                 for pair in reported:
                     on_pair(pair)
@@ -446,9 +493,25 @@ def duplicates_scan(
     return summary
 
 
+def _common_keys() -> list[str]:
+    """Key values shared by too many leads for the scan (``MAX_KEY_GROUP``, ``SCAN_KEY_GROUP_CAPS``)."""
+    keys = connection.ops.quote_name(MatchKey._meta.db_table)
+    caps = " ".join(
+        f"WHEN value LIKE '{prefix}%%' THEN {int(cap)}"
+        for prefix, cap in SCAN_KEY_GROUP_CAPS.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT value FROM {keys} WHERE lead_id IS NOT NULL GROUP BY value "
+            f"HAVING COUNT(*) > CASE {caps} ELSE %s END",
+            [MAX_KEY_GROUP],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _in_order(
     pool: Any, bounds: list[tuple[int, int, int]], *, ahead: int
-) -> Iterator[tuple[int, list[ScanPair]]]:
+) -> Iterator[_BatchResult]:
     """The workers' results batch by batch, with at most ``ahead`` batches handed out.
 
     Handing out every batch at once would let results the storing process
@@ -468,38 +531,44 @@ def _in_order(
 
 @transaction.atomic
 def _duplicate_pairs_store(
-    found: list[ScanPair], *, first: int, last: int, summary: ScanSummary
+    table: BulkTable, result: _BatchResult, *, first: int, last: int, summary: ScanSummary
 ) -> list[ScanPair]:
-    """Queue the pairs one scan batch found (leads ``first`` < lead_a ≤ ``last``); the ones to report."""
-    if not found:
+    """Queue the pairs one scan batch found (leads ``first`` < lead_a ≤ ``last``); the ones to report.
+
+    New pairs are written with one prepared INSERT; an open pair already in
+    the queue takes the new confidence; a decided one is left alone.
+    """
+    if not result.rows:
         return []
+    rows = result.rows if result.prepared else table.prepare(result.rows)
     existing = {
         (a, b): (pk, status, confidence)
         for pk, a, b, status, confidence in DuplicatePair.objects.filter(
             lead_a_id__gt=first, lead_a_id__lte=last
         ).values_list("pk", "lead_a_id", "lead_b_id", "status", "confidence")
     }
-    new: list[DuplicatePair] = []
+    new: list[Sequence[Any]] = []
+    changed: list[tuple[Any, ...]] = []
     reported: list[ScanPair] = []
-    for pair in found:
-        known = existing.get((pair.lead_a, pair.lead_b))
+    for row, (external_a, external_b) in zip(rows, result.external_ids, strict=True):
+        lead_a, lead_b, confidence, explanation, _status, _created, updated = row
+        known = existing.get((lead_a, lead_b))
         if known is None:
-            new.append(
-                DuplicatePair(
-                    lead_a_id=pair.lead_a,
-                    lead_b_id=pair.lead_b,
-                    confidence=pair.confidence,
-                    explanation=pair.explanation,
-                )
-            )
+            new.append(row)
         elif known[1] != DuplicateStatus.OPEN:
             continue
-        elif known[2] != pair.confidence:
-            DuplicatePair.objects.filter(pk=known[0]).update(
-                confidence=pair.confidence, explanation=pair.explanation, updated_at=timezone.now()
+        elif known[2] != confidence:
+            changed.append((confidence, explanation, updated, known[0]))
+        reported.append(ScanPair(lead_a, lead_b, external_a, external_b, confidence))
+    table.insert(new, prepared=True)
+    if changed:
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {quote(DuplicatePair._meta.db_table)} SET confidence = %s, "
+                "explanation = %s, updated_at = %s WHERE id = %s",
+                changed,
             )
-        reported.append(pair)
-    DuplicatePair.objects.bulk_create(new, batch_size=500)
     summary.pairs += len(reported)
     summary.new_pairs += len(new)
     return reported

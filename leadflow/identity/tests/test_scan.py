@@ -16,7 +16,7 @@ from leadflow.identity.matching import (
     possible_logit,
 )
 from leadflow.identity.models import DuplicatePair
-from leadflow.identity.services import ScanPair, duplicates_scan
+from leadflow.identity.services import SCAN_KEY_GROUP_CAPS, ScanPair, duplicates_scan
 
 FIRST = ["John", "Jon", "J.", "Ayşe", "Ayse", "Maria", "Mario", ""]
 LAST = ["Smith", "Smyth", "Yılmaz", "Yilmaz", "Jones", ""]
@@ -87,3 +87,27 @@ def test_a_scan_in_two_worker_processes_finds_the_pairs_one_process_finds() -> N
     together = scan(workers=2, batch_size=7, cache_size=5)
     assert together == alone
     assert DuplicatePair.objects.count() == len(alone)
+
+
+def same_person_at(domains: list[str]) -> list[int]:
+    """Leads of one name and street, each writing from its own domain: only the mailbox name joins them."""
+    return [
+        make_lead(
+            first_name="Sam", last_name="Jones", email=f"sam.jones@{domain}", street="1 High Street"
+        ).pk
+        for domain in domains
+    ]
+
+
+@pytest.mark.django_db
+def test_a_mailbox_name_shared_by_a_few_leads_makes_them_candidates() -> None:
+    a, b = same_person_at(["example.com", "example.org"])
+    assert [(pair.lead_a, pair.lead_b) for pair in scan()] == [(a, b)]
+
+
+@pytest.mark.django_db
+def test_a_mailbox_name_shared_by_many_leads_is_a_name_pattern_not_a_person() -> None:
+    cap = SCAN_KEY_GROUP_CAPS["l:"]
+    same_person_at([f"example{n}.com" for n in range(cap + 1)])
+    summary = duplicates_scan()
+    assert summary.candidates == 0 and summary.pairs == 0
