@@ -34,14 +34,26 @@ def _check_manager(user: User | AnonymousUser) -> None:
         raise PermissionDenied(_("Only the head of sales or an admin can see the routing rules."))
 
 
-def routing_rule_list(*, user: User) -> list[RoutingRule]:
-    """Every rule in the order they are tried (inactive ones too)."""
+def routing_rules_in_order(*, user: User) -> QuerySet[RoutingRule]:
+    """Every rule in the order they are tried (inactive ones too), for paging."""
     _check_manager(user)
-    return list(
+    return (
         RoutingRule.objects.select_related("team", "person")
         .prefetch_related("channels", "campaigns", "pool")
         .order_by("position", "id")
     )
+
+
+def routing_rule_list(*, user: User) -> list[RoutingRule]:
+    """Every rule in the order they are tried (inactive ones too)."""
+    return list(routing_rules_in_order(user=user))
+
+
+def routing_rule_place(*, rule: RoutingRule) -> int:
+    """How many rules are tried before this one (its 0-based place in the order)."""
+    return RoutingRule.objects.filter(
+        Q(position__lt=rule.position) | Q(position=rule.position, id__lt=rule.pk)
+    ).count()
 
 
 def routing_rule_get(*, user: User, pk: Any) -> RoutingRule:

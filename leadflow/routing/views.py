@@ -21,7 +21,12 @@ from leadflow.routing import selectors, services
 from leadflow.routing.forms import MoveForm, RuleEditForm, RuleForm, TargetsForm
 from leadflow.routing.models import RoutingRule, Strategy
 from leadflow.web.actions import run_form_action
-from leadflow.web.shortcuts import AuthenticatedRequest, page_links
+from leadflow.web.shortcuts import (
+    LIST_PAGE_SIZE,
+    AuthenticatedRequest,
+    numbered_page,
+    page_links,
+)
 
 SECTION = {"section": "routing"}
 
@@ -97,21 +102,30 @@ def target_text(rule: RoutingRule) -> str:
 @login_required
 def rule_list(request: AuthenticatedRequest) -> HttpResponse:
     _manager_only(request)
-    rules = selectors.routing_rule_list(user=request.user)
+    page, links = numbered_page(request, selectors.routing_rules_in_order(user=request.user))
+    total = page.paginator.count
     rows = [
         {
             "rule": rule,
+            # The place in the whole order, so moving across a page break reads right.
+            "number": place + 1,
             "conditions": conditions_text(rule),
             "target": target_text(rule),
-            "first": n == 0,
-            "last": n == len(rules) - 1,
+            "first": place == 0,
+            "last": place == total - 1,
         }
-        for n, rule in enumerate(rules)
+        for place, rule in enumerate(page.object_list, start=page.start_index() - 1)
     ]
     return render(
         request,
         "routing/rules.html",
-        {**SECTION, "rows": rows, "targets": selectors.response_targets()},
+        {
+            **SECTION,
+            "rows": rows,
+            "page": page,
+            **links,
+            "targets": selectors.response_targets(),
+        },
     )
 
 
@@ -205,10 +219,13 @@ def rule_move(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     rule = _rule(request, pk)
     form = MoveForm(request.POST)
     if form.is_valid():
-        services.routing_rule_move(
+        rule = services.routing_rule_move(
             actor=request.user, rule=rule, direction=form.cleaned_data["direction"]
         )
-    return redirect(f"{_rules_url()}#rule-{rule.pk}")
+    # Back to the page the rule is on now (a move can cross a page break).
+    page = selectors.routing_rule_place(rule=rule) // LIST_PAGE_SIZE + 1
+    query = f"?page={page}" if page > 1 else ""
+    return redirect(f"{_rules_url()}{query}#rule-{rule.pk}")
 
 
 @login_required

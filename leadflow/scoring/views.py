@@ -24,7 +24,7 @@ from leadflow.scoring.models import QualificationRule, ScoringRule
 from leadflow.scoring.predictive import MIN_PER_CLASS
 from leadflow.web.actions import run_form_action
 from leadflow.web.forms import VersionedForm
-from leadflow.web.shortcuts import AuthenticatedRequest
+from leadflow.web.shortcuts import AuthenticatedRequest, numbered_page
 
 SECTION = {"section": "scoring"}
 
@@ -44,13 +44,20 @@ def _context(**extra: Any) -> dict[str, Any]:
 
 @login_required
 def rules(request: AuthenticatedRequest) -> HttpResponse:
+    # Two lists on one page, each paged on its own (?page=, ?funnel_page=).
+    scoring_page, scoring_links = numbered_page(request, selectors.scoring_rule_list())
+    funnel_page, funnel_links = numbered_page(
+        request, selectors.qualification_rule_list(), param="funnel_page"
+    )
     return render(
         request,
         "scoring/rules.html",
         {
             **SECTION,
-            "scoring_rules": selectors.scoring_rule_list(),
-            "funnel_rules": selectors.qualification_rule_list(),
+            "scoring_rules": scoring_page,
+            "scoring_links": scoring_links,
+            "funnel_rules": funnel_page,
+            "funnel_links": funnel_links,
             "can_manage": selectors.can_manage_scoring(request.user),
         },
     )

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
+    from django.core.paginator import Page as DjangoPage
     from django_htmx.middleware import HtmxDetails
 
     from leadflow.accounts.models import User
@@ -78,6 +80,27 @@ def page_links(request: HttpRequest, page: Page[Any]) -> dict[str, str | None]:
         "previous_url": (
             url_with(request, cursor=page.previous_cursor) if page.previous_cursor else None
         ),
+    }
+
+
+# Short configuration lists (rules) are paged by number: a few dozen rows, whose
+# place in the order matters, so "rule 26 of 40" is worth a COUNT.
+LIST_PAGE_SIZE = 25
+
+
+def numbered_page(
+    request: HttpRequest, items: Any, *, param: str = "page", per_page: int = LIST_PAGE_SIZE
+) -> tuple[DjangoPage[Any], dict[str, str | None]]:
+    """One page of an ordered queryset or list (by ``?<param>=N``; a bad number gives the
+    nearest page) and the links to the pages either side, keeping the other parameters."""
+    page = Paginator(items, per_page).get_page(request.GET.get(param))
+    return page, {
+        "next_url": url_with(request, **{param: page.next_page_number()})
+        if page.has_next()
+        else None,
+        "previous_url": url_with(request, **{param: page.previous_page_number()})
+        if page.has_previous()
+        else None,
     }
 
 
