@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import random
+import sqlite3
 import statistics
 import threading
 import time
@@ -20,8 +21,9 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from leadflow.core.bench.harness import leadflow_command, running_server
+from leadflow.core.bench.harness import cpu_seconds, leadflow_command, serving
 from leadflow.core.bench.list_latency import prepare_database
 
 FIRST = ["Ayşe", "Mehmet", "Elif", "Carmen", "Javier", "Rhiannon", "Dafydd", "Oliver", "Amelia"]
@@ -35,6 +37,13 @@ class IntakeResult:
     latencies: list[float]
     statuses: Counter[int]
     outcomes: Counter[str]
+    triage_lag: float = 0.0
+    server_cpu: float = 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU the server's processes (web workers and the task worker) spent per inquiry."""
+        return self.server_cpu / len(self.latencies) * 1000
 
     @property
     def per_second(self) -> float:
@@ -127,18 +136,39 @@ def run(
     token = leadflow_command("token", "create", "admin", "--name", "bench", env=env)
     token = token.strip().splitlines()[-1]
     results = []
-    with running_server(env, workers=workers) as base_url:
+    database = Path(env["LEADFLOW_VAR_DIR"]) / "leadflow.sqlite3"
+    with serving(env, workers=workers) as (base_url, server):
         drive(base_url, token, total=50, threads=2, seed=1)  # warm up the workers
+        wait_for_triage(database)
         for round_number in range(rounds):
+            cpu_before = cpu_seconds(server.pid)
             result = drive(base_url, token, total=total, threads=threads, seed=100 + round_number)
+            result.triage_lag = wait_for_triage(database)
+            result.server_cpu = cpu_seconds(server.pid) - cpu_before
             say(
                 f"  round {round_number + 1}: {result.per_second:6.1f} inquiries/s   "
                 f"median {statistics.median(result.latencies) * 1000:6.1f} ms   "
                 f"p95 {result.percentile_ms(0.95):6.1f} ms   "
+                f"server CPU {result.cpu_ms:5.1f} ms/inquiry   "
+                f"triaged {result.triage_lag:4.1f} s after the last answer   "
                 f"outcomes {dict(result.outcomes)}"
             )
             results.append(result)
     return results
+
+
+def wait_for_triage(database: Path, timeout: float = 600) -> float:
+    """Seconds until the worker beside the server has scored and routed every new lead."""
+    started = time.perf_counter()
+    with sqlite3.connect(database, timeout=60) as connection:
+        while time.perf_counter() - started < timeout:
+            (pending,) = connection.execute(
+                "SELECT COUNT(*) FROM leads_lead WHERE triage_pending"
+            ).fetchone()
+            if not pending:
+                break
+            time.sleep(0.1)
+    return time.perf_counter() - started
 
 
 def run_api(options: argparse.Namespace, say: Callable[[str], None]) -> None:
@@ -162,7 +192,12 @@ def run_api(options: argparse.Namespace, say: Callable[[str], None]) -> None:
     failures = sum(
         count for result in results for status, count in result.statuses.items() if status >= 300
     )
+    cpu = statistics.median(result.cpu_ms for result in results)
     say(f"median throughput           {statistics.median(rates):>8.1f} inquiries/s (target ≥ 150)")
+    say(
+        f"median server CPU           {cpu:>8.1f} ms per inquiry, scoring and routing included "
+        f"(at most {2000 / cpu:.0f} inquiries/s on two idle cores)"
+    )
     say(f"median p95 latency          {statistics.median(p95s):>8.1f} ms          (target ≤ 100)")
     say(f"failed requests             {failures:>8}")
 

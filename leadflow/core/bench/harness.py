@@ -71,6 +71,38 @@ def free_port() -> int:
 @contextmanager
 def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
     """``leadflow serve`` on a free loopback port; yields its base URL."""
+    with serving(env, workers=workers) as (base_url, _process):
+        yield base_url
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` and all its live descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += used.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return total
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], *, workers: int = 1
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``leadflow serve`` on a free loopback port; yields its base URL and its process."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -103,7 +135,7 @@ def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
                 time.sleep(0.2)
         else:
             raise RuntimeError("the server did not start within 60 s")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process
     finally:
         process.terminate()
         try:
