@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from leadflow.core.pagination import Page
 from leadflow.intake.import_forms import ImportMappingForm, ImportUploadForm
+from leadflow.intake.import_jobs import (
+    IMPORT_STALLED_AFTER,
+    import_job_can_cancel,
+    import_job_can_resume,
+    import_job_cancel,
+    import_job_resume,
+    import_job_stalled,
+    import_jobs_page,
+)
 from leadflow.intake.importing import (
     RESULTS,
     ImportFileError,
@@ -35,11 +49,12 @@ from leadflow.intake.importing import (
     upload_dir,
 )
 from leadflow.intake.models import ImportJob, ImportStatus
+from leadflow.web.actions import run_form_action
 from leadflow.web.forms import add_service_error
-from leadflow.web.shortcuts import AuthenticatedRequest, is_partial
+from leadflow.web.shortcuts import AuthenticatedRequest, is_partial, page_links
 
 SECTION = {"section": "imports"}
-RECENT_IMPORTS = 50
+IMPORTS_PER_PAGE = 50
 
 
 def _check(request: AuthenticatedRequest) -> None:
@@ -89,12 +104,32 @@ def import_list(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error("file", " ".join(getattr(exc, "messages", [str(exc)])))
         else:
             return redirect("imports:mapping", pk=job.pk)
-    jobs = import_jobs_visible_to(request.user).order_by("-pk")[:RECENT_IMPORTS]
-    return render(
-        request,
-        "intake/import_list.html",
-        {**SECTION, "form": form, "jobs": jobs, "recent": RECENT_IMPORTS},
-    )
+    q = request.GET.get("q", "").strip()[:100]
+    error = ""
+    try:
+        page = import_jobs_page(
+            user=request.user,
+            file_name=q,
+            cursor=request.GET.get("cursor") or None,
+            limit=IMPORTS_PER_PAGE,
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        page = Page([], None, None)
+    now = timezone.now()
+    context = {
+        **SECTION,
+        "form": form,
+        "page": page,
+        "stalled": {job.pk for job in page.items if import_job_stalled(job, now=now)},
+        "q": q,
+        "error": error,
+        "hx_target": "#results",
+        **page_links(request, page),
+    }
+    if is_partial(request) and request.method == "GET":
+        return render(request, "intake/_import_results.html", context)
+    return render(request, "intake/import_list.html", context)
 
 
 @login_required
@@ -145,11 +180,17 @@ def import_mapping(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The job's progress; HTMX polls the progress part while it runs."""
     job = _job(request, pk)
+    stalled = import_job_stalled(job)
     context = {
         **SECTION,
         "job": job,
         "counts": _counts(job),
-        "running": job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
+        "stalled": stalled,
+        "stalled_minutes": int(IMPORT_STALLED_AFTER.total_seconds() // 60),
+        "can_cancel": import_job_can_cancel(job),
+        "can_resume": import_job_can_resume(job),
+        # Poll while it moves; a stalled job waits for someone to decide.
+        "running": job.status in (ImportStatus.PENDING, ImportStatus.RUNNING) and not stalled,
         "percent": (
             100
             if job.status == ImportStatus.DONE
@@ -163,20 +204,89 @@ def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "intake/import_detail.html", context)
 
 
+def _confirm_page(
+    request: AuthenticatedRequest,
+    job: ImportJob,
+    *,
+    perform: Any,
+    title: str,
+    intro: str,
+    submit_label: str,
+    done: str,
+    danger: bool = False,
+) -> HttpResponse:
+    """Ask first (GET), then call the service (POST); a refusal shows on the same page."""
+    back_url = reverse("imports:detail", args=[job.pk])
+    form = forms.Form(request.POST if request.method == "POST" else None)
+
+    def run(_data: dict[str, Any]) -> HttpResponse:
+        perform(actor=request.user, job=job)
+        messages.success(request, done)
+        return redirect(back_url)
+
+    return run_form_action(
+        request,
+        form=form,
+        perform=run,
+        context={
+            **SECTION,
+            "title": title,
+            "intro": intro,
+            "submit_label": submit_label,
+            "danger": danger,
+            "back_url": back_url,
+            "back_label": job.file_name,
+        },
+    )
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def import_resume(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Queue an interrupted import again; it carries on from its checkpoint."""
+    """Queue a failed or stalled import again; it carries on from its checkpoint."""
     job = _job(request, pk)
-    try:
-        import_job_start(actor=request.user, job=job)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    row = job.rows_done + 1
+    if job.status == ImportStatus.RUNNING:
+        intro = _(
+            "This import has not moved for more than %(minutes)d minutes: the worker running it "
+            "has probably stopped. Resuming carries on from row %(row)d; rows already imported "
+            "are not imported again."
+        ) % {"minutes": int(IMPORT_STALLED_AFTER.total_seconds() // 60), "row": row}
     else:
-        messages.success(
-            request, _("The import will carry on from row %(row)d.") % {"row": job.rows_done + 1}
+        intro = _(
+            "The import carries on from row %(row)d; rows already imported are not imported again."
+        ) % {"row": row}
+    return _confirm_page(
+        request,
+        job,
+        perform=import_job_resume,
+        title=_("Resume %(file)s?") % {"file": job.file_name},
+        intro=intro,
+        submit_label=_("Carry on from row %(row)d") % {"row": row},
+        done=_("The import will carry on from row %(row)d.") % {"row": row},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Stop an import for good; the rows already imported stay."""
+    job = _job(request, pk)
+    return _confirm_page(
+        request,
+        job,
+        perform=import_job_cancel,
+        title=_("Cancel %(file)s?") % {"file": job.file_name},
+        intro=_(
+            "No more rows of this file will be imported. The %(rows)d rows already read stay as "
+            "they are, and their results can still be downloaded. This cannot be undone: to "
+            "import the rest later, upload the file again."
         )
-    return redirect("imports:detail", pk=job.pk)
+        % {"rows": job.rows_done},
+        submit_label=_("Cancel the import"),
+        done=_("The import is cancelled."),
+        danger=True,
+    )
 
 
 @login_required

@@ -65,7 +65,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
 
-from leadflow.core.bulk import BulkTable, IdReservation
+from leadflow.core.bulk import BulkTable, EncodedJSON, IdReservation
 from leadflow.core.context import Interface, interface
 from leadflow.core.models import AuditEvent, Event, EventKind
 from leadflow.identity.matching import (
@@ -388,13 +388,17 @@ class PreparedRow:
     outcome: str = ""
     fingerprint: str = ""
     person: Person | None = None
-    keys: frozenset[str] = frozenset()
+    keys: tuple[str, ...] = ()  # sorted
     result: RowResult | None = None
     external_id: str = ""
     # Decided from the row alone when it is cleaned: why it is spam, why it
     # is no lead (no named person with a way to reach them); "" if not.
     spam: str = ""
     unreachable: str = ""
+    # The cells, fields and custom attributes as JSON text (encoded while cleaning).
+    values_json: str = "{}"
+    fields_json: str = "{}"
+    custom_json: str = "{}"
 
 
 class RowCleaner:
@@ -493,6 +497,9 @@ class RowCleaner:
             return row
         row.fields = {name: value for name, value in cleaned.items() if value}
         row.external_id = row.fields.get("external_id", "")
+        row.values_json = json.dumps(values)
+        row.fields_json = json.dumps(row.fields)
+        row.custom_json = json.dumps(custom)
         row.spam = spam_reason(row.fields, "")
         try:
             lead_check_reachable(row.fields)
@@ -501,7 +508,7 @@ class RowCleaner:
         signed = {**custom, "outcome": row.outcome} if row.outcome else custom
         row.fingerprint = inquiry_fingerprint(self.channel, row.fields, signed, "")
         row.person = person_from(row.fields, custom)
-        row.keys = frozenset(blocking_keys(row.person))
+        row.keys = tuple(sorted(blocking_keys(row.person)))
         return row
 
 
@@ -846,12 +853,14 @@ class BatchWriter:
             key_rows = [
                 (key, new.lead.pk, None)
                 for new in new_leads
-                for key in sorted(
+                for key in (
                     blocking_keys(person_from(new.lead.__dict__, new.lead.custom))
                     if new.completed
                     else new.row.keys
                 )
             ]
+            # In index order: a big import touches fewer pages of the key index.
+            key_rows.sort()
             BulkTable(MatchKey, ["value", "lead_id", "contact_id"]).insert(key_rows)
 
         attached_events, refreshed = self._attach_all(attachments, results)
@@ -892,9 +901,16 @@ class BatchWriter:
         return found
 
     def _inquiry(self, row: PreparedRow, pk: int) -> Any:
-        payload: dict[str, Any] = {"import": self.job.pk, "row": row.number, "values": row.values}
-        if row.outcome:
-            payload["outcome"] = row.outcome
+        # {"import": job, "row": number, "values": {...}[, "outcome": ...]} as json.dumps writes it.
+        payload = EncodedJSON(
+            '{"import": %d, "row": %d, "values": %s%s}'
+            % (
+                self.job.pk,
+                row.number,
+                row.values_json,
+                f', "outcome": {json.dumps(row.outcome)}' if row.outcome else "",
+            )
+        )
         return _Values(
             self.inquiry_defaults,
             id=pk,
@@ -902,8 +918,8 @@ class BatchWriter:
             channel_id=self.channel.pk,
             campaign_id=self.campaign.pk if self.campaign is not None else None,
             payload=payload,
-            fields=row.fields,
-            custom=row.custom,
+            fields=EncodedJSON(row.fields_json),
+            custom=EncodedJSON(row.custom_json),
             fingerprint=row.fingerprint,
             submitted_by_id=self.actor_id,
         )
@@ -928,7 +944,7 @@ class BatchWriter:
             updated_at=self.now,
             channel_id=self.channel.pk,
             campaign_id=self.campaign.pk if self.campaign is not None else None,
-            custom=dict(row.custom),
+            custom=EncodedJSON(row.custom_json),  # a dict once a later row completes the lead
             origin_class=self.channel.origin_class,
             temperature=temperature_for_timeframe(fields.get("purchase_timeframe", "")),
             outcome=row.outcome,
@@ -1056,7 +1072,7 @@ class BatchWriter:
     ) -> list[tuple[float, dict[str, Any], str, Any]]:
         assert row.person is not None
         stored: dict[tuple[str, int], None] = {}
-        for key in sorted(row.keys):
+        for key in row.keys:
             for lead_id, contact_id in by_key.get(key, ()):
                 if len(stored) >= MAX_CANDIDATES_PER_LOOKUP:
                     break
@@ -1094,6 +1110,8 @@ class BatchWriter:
     def _fill_new(self, new: _NewLead, row: PreparedRow, new_by_key: dict) -> None:
         """A later row of the batch completes a lead this batch creates (gaps only)."""
         lead = new.lead
+        if not new.completed:
+            lead.custom = dict(new.row.custom)
         new.completed = True
         for name, value in row.fields.items():
             if name in PERSON_FIELDS and value and not getattr(lead, name):
@@ -1187,7 +1205,7 @@ class BatchWriter:
                     result.reason = _("Customer #%(id)d.") % {"id": contact.pk}
                 events.append(self._attached_event(data, contact_id=contact.pk))
                 owner = contact.owner
-                url = reverse("sales:contact_detail", args=[contact.pk])
+                page = ("sales:contact_detail", contact.pk)
                 text = _("%(name)s, a customer, got in touch again through %(channel)s.")
                 name = str(contact)
             elif lead is not None:
@@ -1197,7 +1215,7 @@ class BatchWriter:
                     updated.append(lead.pk)
                 current[lead.pk] = lead
                 owner = lead.owner
-                url = reverse("leads:detail", args=[lead.pk])
+                page = ("leads:detail", lead.pk)
                 text = _("%(name)s got in touch again through %(channel)s.")
                 name = str(lead)
             else:  # the matched card went away meanwhile: impossible inside the lock
@@ -1206,7 +1224,7 @@ class BatchWriter:
                 notification_send(
                     user=owner,
                     text=text % {"name": name, "channel": self.channel.name},
-                    url=url,
+                    url=reverse(page[0], args=[page[1]]),
                     email=settings.LEADFLOW_EMAIL_OWNER_ON_REPEAT,
                 )
         return events, updated
@@ -1310,6 +1328,10 @@ class ImportConflict(RuntimeError):
     """Another process moved the job's checkpoint: two runs of one job at once."""
 
 
+class ImportCancelled(ImportConflict):
+    """Someone cancelled the job while it ran: it stops after the last committed batch."""
+
+
 # After an import that created at least this many leads the planner's
 # statistics are refreshed (ANALYZE), as after any bulk load.
 ANALYZE_AFTER_LEADS = 10_000
@@ -1388,7 +1410,7 @@ def import_job_run(
 
     with interface(Interface.IMPORT):
         job = ImportJob.objects.select_related("channel", "campaign", "created_by").get(pk=job.pk)
-        if job.status == ImportStatus.DONE:
+        if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
             return job
         source = RowSource(job.file_path)
         headers = source.headers()
@@ -1418,6 +1440,9 @@ def import_job_run(
                     progress(job)
         except BaseException as exc:
             batches.close()  # stops the cleaning process, if any
+            if isinstance(exc, ImportCancelled):
+                job.refresh_from_db()
+                return job
             if not isinstance(exc, ImportConflict):
                 ImportJob.objects.filter(pk=job.pk).update(
                     status=ImportStatus.FAILED,
@@ -1438,12 +1463,14 @@ def import_job_run(
 def _batch_commit(job: ImportJob, writer: BatchWriter, batch: Sequence[PreparedRow]) -> None:
     first, last = batch[0].number, batch[-1].number
     with transaction.atomic():
-        checkpoint = (
+        checkpoint, status = (
             ImportJob.objects.select_for_update()
             .filter(pk=job.pk)
-            .values_list("rows_done", flat=True)
+            .values_list("rows_done", "status")
             .get()
         )
+        if status == ImportStatus.CANCELLED:
+            raise ImportCancelled(f"import {job.pk} was cancelled after row {checkpoint}")
         if checkpoint != first - 1:
             raise ImportConflict(
                 f"import {job.pk}: expected to continue after row {first - 1}, "
@@ -1581,6 +1608,8 @@ def import_job_start(*, actor: User | None, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status == ImportStatus.DONE:
         raise ValidationError(_("This import is finished."))
+    if job.status == ImportStatus.CANCELLED:
+        raise ValidationError(_("This import was cancelled."))
     audit_record(actor=actor, action="import.start", obj=job, after={"rows_done": job.rows_done})
     transaction.on_commit(lambda: import_job_run_task.enqueue(job.pk))
     return job
