@@ -159,11 +159,16 @@ def target_list(request: HttpRequest) -> dict[str, Any]:
     summary="Set the first-response target of a temperature",
 )
 def target_set(request: HttpRequest, temperature: str, payload: TargetSet) -> dict[str, Any]:
+    current = {item["temperature"]: item for item in selectors.response_targets()}.get(
+        temperature, {"minutes": 0, "business_days": 0}
+    )
     target = services.response_target_set(
         actor=request_user(request),
         temperature=temperature,
-        minutes=payload.minutes,
-        business_days=payload.business_days,
+        minutes=current["minutes"] if payload.minutes is None else payload.minutes,
+        business_days=(
+            current["business_days"] if payload.business_days is None else payload.business_days
+        ),
     )
     return {
         "temperature": target.temperature,

@@ -125,8 +125,14 @@ class TargetList(Schema):
 
 
 class TargetSet(InputSchema):
-    minutes: StrictInt = Field(ge=0, le=60 * 24 * 60)
-    business_days: StrictInt = Field(default=0, ge=0, le=60)
+    """What to change of a temperature's target; a field left out keeps its current value."""
+
+    minutes: StrictInt | None = Field(
+        default=None, ge=0, le=60 * 24 * 60, description="Minutes (after the business days)."
+    )
+    business_days: StrictInt | None = Field(
+        default=None, ge=0, le=60, description="Working days, Monday to Friday."
+    )
 
 
 class QueueQuery(QuerySchema):
