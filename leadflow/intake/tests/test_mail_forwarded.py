@@ -159,3 +159,62 @@ def test_a_forwarded_reply_in_a_known_thread_goes_to_that_card_for_review(rhys) 
     assert forwarded.lead_id == first.lead_id
     assert forwarded.needs_review
     assert forwarded.payload["forwarded"]["message_id"] == "<reply-2@example.com>"
+
+
+def plain_forward(text: str) -> bytes:
+    return (
+        "From: Rhys Jones <rhys@example.com>\r\nTo: sales@leadflow.example.com\r\n"
+        "Subject: FW: Presupuesto\r\nMessage-ID: <fw-es@mail.example.com>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n" + text.replace("\n", "\r\n")
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("from_line", "name", "address"),
+    [
+        # Outlook's HTML turned into text by Outlook itself.
+        (
+            "Ayşe Yılmaz <ayse@example.com<mailto:ayse@example.com>>",
+            "Ayşe Yılmaz",
+            "ayse@example.com",
+        ),
+        ('"Yılmaz, Ayşe" <ayse@example.com>', "Yılmaz, Ayşe", "ayse@example.com"),
+        ("ayse@example.com", "", "ayse@example.com"),
+        ("*Ayşe Yılmaz* <ayse@example.com>", "Ayşe Yılmaz", "ayse@example.com"),
+    ],
+)
+def test_the_forwarded_sender_is_read_however_the_mail_program_wrote_it(
+    from_line: str, name: str, address: str
+) -> None:
+    text = (
+        "FYI\n\n________________________________\n"
+        f"From: {from_line}\nSent: Monday, March 3, 2025 10:15 AM\n"
+        "To: Rhys Jones <rhys@example.com>\nSubject: Fiyat teklifi\n\nMerhaba\n"
+    )
+    [original] = mail_parse(plain_forward(text)).forwarded
+    assert (original.sender_name, original.sender_email) == (name, address)
+
+
+def test_a_spanish_outlook_forward_is_read(rhys) -> None:
+    text = (
+        "¿Alguien puede llamarla?\n\n"
+        "________________________________\n"
+        "De: María José García <mj@example.es>\n"
+        "Enviado: lunes, 3 de marzo de 2025 10:15\n"
+        "Para: Rhys Jones <rhys@example.com>\n"
+        "Asunto: Presupuesto\n\n"
+        "Hola, ¿me pueden enviar un presupuesto para 40 cometas?\n"
+    )
+    inquiry = receive(plain_forward(text))
+    assert inquiry.outcome == InquiryOutcome.CREATED
+    assert (inquiry.lead.first_name, inquiry.lead.last_name) == ("María José", "García")
+    assert inquiry.message.startswith("Presupuesto\n\nHola, ¿me pueden")
+    assert inquiry.submitted_by == rhys
+
+
+def test_a_colleagues_message_that_only_mentions_from_is_not_taken_for_a_forward(rhys) -> None:
+    text = "From: the trade fair stand, three leads to follow up.\nSee you tomorrow.\n"
+    inquiry = receive(plain_forward(text))
+    assert inquiry.outcome == InquiryOutcome.REJECTED
+    assert inquiry.reason == FROM_STAFF
