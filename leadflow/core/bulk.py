@@ -22,6 +22,7 @@ SQLite and PostgreSQL only, the two databases Leadflow supports.
 from __future__ import annotations
 
 import datetime
+import json
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,6 +44,13 @@ Converter = Callable[[Any], Any]
 
 # PostgreSQL hands out sequence values in blocks of this many.
 _RESERVE_BLOCK = 1000
+
+
+class EncodedJSON(str):
+    """The value of a JSON column encoded already (``json.dumps``), written as it is.
+
+    Lets another process (one cleaning rows for an import) do the encoding.
+    """
 
 
 class ReservedIdTaken(RuntimeError):
@@ -109,10 +117,17 @@ def _converter(field: models.Field, connection: BaseDatabaseWrapper) -> Converte
     if isinstance(field, models.JSONField):
         encoder = field.encoder
         empty = connection.ops.adapt_json_value({}, encoder)
-        # Most events carry no details; encode that once.
-        return lambda value: (
-            empty if value == {} else connection.ops.adapt_json_value(value, encoder)
-        )
+        text_columns = connection.vendor == "sqlite"
+
+        def to_json(value: Any) -> Any:
+            if type(value) is EncodedJSON:
+                if text_columns:
+                    return str(value)
+                value = json.loads(value)
+            # Most events carry no details; that is encoded once.
+            return empty if value == {} else connection.ops.adapt_json_value(value, encoder)
+
+        return to_json
     return lambda value: field.get_db_prep_save(value, connection)
 
 

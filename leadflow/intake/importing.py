@@ -902,14 +902,10 @@ class BatchWriter:
 
     def _inquiry(self, row: PreparedRow, pk: int) -> Any:
         # {"import": job, "row": number, "values": {...}[, "outcome": ...]} as json.dumps writes it.
+        outcome = f', "outcome": {json.dumps(row.outcome)}' if row.outcome else ""
         payload = EncodedJSON(
-            '{"import": %d, "row": %d, "values": %s%s}'
-            % (
-                self.job.pk,
-                row.number,
-                row.values_json,
-                f', "outcome": {json.dumps(row.outcome)}' if row.outcome else "",
-            )
+            f'{{"import": {self.job.pk:d}, "row": {row.number:d}, '
+            f'"values": {row.values_json}{outcome}}}'
         )
         return _Values(
             self.inquiry_defaults,
