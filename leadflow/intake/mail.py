@@ -443,24 +443,29 @@ def _inline_forward(text: str) -> ForwardedMail | None:
     """The message forwarded inline in ``text``: its header block read, its text after it.
 
     A header block is a run of lines such as "From:", "Date:"/"Sent:",
-    "Subject:" and "To:" ending at a blank line. Without a forwarding line
-    above it (Outlook sometimes has none) it must name at least a sender, a
-    date and a subject, so a message that merely mentions "From:" is not taken
-    for a forward.
+    "Subject:" and "To:" ending at a blank line, usually under a forwarding
+    line ("---------- Forwarded message ---------"); the first such line
+    with a header block naming a sender counts (a signature's rule above it
+    does not stop the search). Without a forwarding line (Outlook sometimes
+    has none) the block must name a sender, a date and a subject, so a
+    message that merely starts a line with "From:" is not taken for a forward.
     """
     lines = text.split("\n")
-    marker = _FORWARD_MARKER.search(text)
-    if marker is not None:
-        start = text.count("\n", 0, marker.start()) + 1
-        candidates = [start]
-    else:
-        candidates = [
-            number
-            for number, line in enumerate(lines)
-            if (header := _FORWARD_HEADER.match(line))
-            and _forward_header_name(header.group(1)) == "from"
-        ][:1]
-    for start in candidates:
+    # (first line of the header block, where the forwarder's note ends, under a marker?)
+    candidates = [
+        (text.count("\n", 0, marker.start()) + 1, marker.start(), True)
+        for marker in _FORWARD_MARKER.finditer(text)
+    ]
+    from_lines = [
+        number
+        for number, line in enumerate(lines)
+        if (header := _FORWARD_HEADER.match(line))
+        and _forward_header_name(header.group(1)) == "from"
+    ]
+    candidates += [
+        (number, len("\n".join(lines[:number])), False) for number in from_lines[:MAX_FORWARD_DEPTH]
+    ]
+    for start, note_end, marked in candidates:
         while start < len(lines) and not lines[start].strip():
             start += 1
         headers: dict[str, str] = {}
@@ -477,21 +482,19 @@ def _inline_forward(text: str) -> ForwardedMail | None:
             end += 1
         if "from" not in headers:
             continue
-        if marker is None and not ("date" in headers and "subject" in headers):
+        if not marked and not ("date" in headers and "subject" in headers):
             continue
         name, address = _forward_sender(headers["from"])
         if not address:
             continue
-        body = "\n".join(lines[end:]).strip()
-        note = text[: marker.start()] if marker is not None else "\n".join(lines[:start])
         return ForwardedMail(
             how="inline",
             sender_name=name,
             sender_email=address,
             subject=_header_text(headers.get("subject", "")),
             date=_header_text(headers.get("date", "")),
-            body=body,
-            note=without_quoted_reply(note.strip()),
+            body="\n".join(lines[end:]).strip(),
+            note=without_quoted_reply(text[:note_end].strip()),
         )
     return None
 

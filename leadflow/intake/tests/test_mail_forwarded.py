@@ -218,3 +218,19 @@ def test_a_colleagues_message_that_only_mentions_from_is_not_taken_for_a_forward
     inquiry = receive(plain_forward(text))
     assert inquiry.outcome == InquiryOutcome.REJECTED
     assert inquiry.reason == FROM_STAFF
+
+
+def test_a_rule_in_the_colleagues_signature_does_not_hide_the_forward_below_it(rhys) -> None:
+    text = (
+        "Can someone call her back today?\n\nRhys Jones\n____________________\n"
+        "Sales, Cwmni Te Cyf.\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Ayşe Yılmaz <ayse@example.com>\n"
+        "Date: Mon, 3 Mar 2025 at 10:15\n"
+        "Subject: Fiyat teklifi\n"
+        "To: Rhys Jones <rhys@example.com>\n\n\n"
+        f"{CUSTOMER_TEXT}\n"
+    )
+    [original] = mail_parse(plain_forward(text)).forwarded
+    assert original.sender_email == "ayse@example.com"
+    assert original.note.startswith(NOTE) and "Sales, Cwmni Te Cyf." in original.note
