@@ -129,7 +129,12 @@ class LeadQualify(Versioned):
     temperature: str = Field(
         "", description="hot, warm or cold (sticks until set to “auto”); empty leaves it."
     )
-    funnel_class: str = Field("", description="suspect, mql or sql; empty leaves it.")
+    funnel_class: str = Field(
+        "",
+        description="suspect, mql or sql; funnel rules do not raise a class set here until"
+        " the lead gets in touch again or a call, meeting or proposal goes well."
+        " Empty leaves it.",
+    )
     origin_class: str = Field("", description="seed, net or spear; empty leaves it.")
     reason: str = ""
 
