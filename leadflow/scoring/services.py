@@ -10,7 +10,9 @@ How the score is made (docs/architecture.md, "Scoring"):
 3. With a trained model, ``predicted_probability`` is its calibrated P(won).
 4. ``score = clip(round(100 × p + points), 0, 100)``; without a model,
    ``clip(round(points), 0, 100)``.
-5. Funnel rules lift an open lead to MQL or SQL (never down).
+5. Funnel rules lift an open lead to MQL or SQL (never down), but not a
+   funnel class a person set until new evidence arrives after it
+   (``rules.funnel_upgrade``).
 
 Automatic changes of temperature, funnel class and score are events naming
 the rule (actor: nobody, the system). Leads that are converted or rejected
