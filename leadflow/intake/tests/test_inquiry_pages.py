@@ -177,7 +177,7 @@ def test_a_marketer_sets_up_a_form_and_gets_an_embed_snippet(client: Client, mia
     ]
     assert webform.consent_version == 1 and webform.created_by == mia
     page = client.get(response["Location"]).content.decode()
-    assert "&lt;iframe src=&quot;http://testserver/f/brochure/&quot;" in page
+    assert "&lt;iframe data-leadflow-form src=&quot;http://testserver/f/brochure/&quot;" in page
     assert "Send me the brochure." in page
     listing = client.get("/inquiries/forms/").content.decode()
     assert "Brochure" in listing
