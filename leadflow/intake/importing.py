@@ -74,7 +74,9 @@ from leadflow.identity.matching import (
     blocking_keys,
     compare,
     match_level,
+    may_match,
     person_from,
+    possible_logit,
 )
 from leadflow.identity.models import DuplicatePair, MatchKey
 from leadflow.identity.normalise import normalise_email, normalise_phone
@@ -367,6 +369,16 @@ class RowResult:
             [self.row, self.external_id, self.outcome, self.lead_id or "", self.reason]
         )
         return out.getvalue()
+
+
+def _results_text(results: Iterable[RowResult]) -> str:
+    """The results file's lines for these rows (``RowResult.csv_line`` of each, with one writer)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(
+        [result.row, result.external_id, result.outcome, result.lead_id or "", result.reason]
+        for result in results
+    )
+    return out.getvalue()
 
 
 def _reason(exc: ValidationError) -> str:
@@ -759,6 +771,10 @@ class BatchWriter:
         self.actor = actor
         self.actor_id = actor.pk if actor is not None else None
         self.lead_columns, self.lead_defaults = _Values.defaults_of(Lead)
+        # Most candidates sharing a key (a common name in a big town) are
+        # someone else: ruled out cheaply before the full comparison, with the
+        # dedupe scan's margin (compare() rounds its confidence).
+        self.needed = possible_logit() - 0.01
         self.inquiry_columns, self.inquiry_defaults = _Values.defaults_of(Inquiry)
 
     def write(self, rows: Sequence[PreparedRow]) -> list[RowResult]:
@@ -1079,7 +1095,7 @@ class BatchWriter:
         found: list[tuple[float, dict[str, Any], str, Any]] = []
         for kind, ref in stored:
             person = persons.get((kind, ref))
-            if person is None:
+            if person is None or not may_match(row.person, person, self.needed):
                 continue
             confidence, explanation = compare(row.person, person)
             if match_level(confidence):
@@ -1096,6 +1112,8 @@ class BatchWriter:
                     else new.row.person
                 )
                 assert other is not None
+                if not may_match(row.person, other, self.needed):
+                    continue
                 confidence, explanation = compare(row.person, other)
                 if match_level(confidence):
                     found.append((confidence, explanation, "new", new))
@@ -1477,7 +1495,7 @@ def _batch_commit(job: ImportJob, writer: BatchWriter, batch: Sequence[PreparedR
             job=job,
             first_row=first,
             last_row=last,
-            results="".join(result.csv_line() for result in results),
+            results=_results_text(results),
         )
         _counts_add(job, results)
         job.rows_done = last
