@@ -15,7 +15,7 @@ from leadflow.intake.services import inquiry_submit
 from leadflow.leads.models import FunnelClass, Lead
 from leadflow.leads.services import lead_qualify
 from leadflow.scoring.models import QualificationRule, ScoringRule
-from leadflow.scoring.services import lead_score_refresh
+from leadflow.scoring.services import lead_score_refresh, leads_score_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +120,20 @@ def test_rules_still_lift_leads_nobody_classified_by_hand() -> None:
 
     assert funnel_class(lead) == FunnelClass.MQL
     assert Lead.objects.get(pk=lead.pk).funnel_class_set_at is None
+
+
+def test_rescoring_every_lead_after_a_new_rule_keeps_the_hold() -> None:
+    held = downgraded_referral()
+    QualificationRule.objects.create(
+        name="Referrals are sales-qualified",
+        field="channel",
+        operator="eq",
+        value="referral",
+        funnel_class="sql",
+    )
+    other = make_lead(channel_slug="referral")  # created after the rule: lifted at once
+
+    leads_score_refresh([held.pk, other.pk])
+
+    assert funnel_class(held) == FunnelClass.SUSPECT
+    assert funnel_class(other) == FunnelClass.SQL
