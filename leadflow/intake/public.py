@@ -330,6 +330,7 @@ def webform_submit(
         payload=payload,
         source_ip=source_ip,
         received_at=now,
+        triage_later=True,
     )
 
 
