@@ -54,3 +54,12 @@ def routing_performance_refresh() -> int:
         return rep_performance_refresh()
     finally:
         task_schedule(routing_performance_refresh, after=timezone.now() + performance_interval())
+
+
+def routing_schedule() -> list[str]:
+    """Queue the periodic routing tasks that are not waiting yet; their names."""
+    return [
+        task.name
+        for task in (routing_sla_check, routing_performance_refresh)
+        if task_schedule(task)
+    ]
