@@ -29,9 +29,12 @@ setup: install
 	$(BIN)/leadflow migrate --noinput
 	$(BIN)/leadflow collectstatic --noinput --verbosity 0
 
-## demo: setup + demo data (2,000 leads, only into an empty database) + serve on http://$(HOST):$(PORT)
+## demo: setup + demo data (2,000 leads, only into an empty database) + the periodic tasks
+## (SLA check, routing statistics, weekly retrain) + serve (with a task worker) on http://$(HOST):$(PORT)
 demo: setup
 	$(BIN)/leadflow seed_demo --if-empty
+	$(BIN)/leadflow routing schedule
+	$(BIN)/leadflow score schedule
 	$(BIN)/leadflow serve --host $(HOST) --port $(PORT)
 
 serve: setup
