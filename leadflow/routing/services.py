@@ -171,6 +171,8 @@ def _assign(lead: Lead, decision: Decision, *, why_prefix: str = "") -> Lead:
     data = _event_data(decision)
     if why_prefix:
         data["why"] = f"{why_prefix} {data['why']}"
+        # Said again in the reader's language by the history.
+        data["first_response_late"] = True
     # The rule decided, not the person whose request created the lead.
     event_record(
         kind=EventKind.OWNER_CHANGED,

@@ -195,7 +195,12 @@ def choose(
     *,
     performance: dict[int, tuple[int, int]] | None = None,
 ) -> Choice:
-    """Apply the rule's strategy to ``people`` (its candidates with their loads)."""
+    """Apply the rule's strategy to ``people`` (its candidates with their loads).
+
+    The reason goes into the figures as ``why_parts`` (names and numbers, no
+    words) as well as into ``why``, so a history can say it again in its
+    reader's language (:func:`why_text`).
+    """
     eligible = [candidate for candidate in people if is_eligible(candidate)]
     skipped = {
         c.user.username: _skip_reason(c) for c in people if not is_eligible(c)
@@ -203,61 +208,86 @@ def choose(
     last_id = rule.last_assigned_id
     strategy = rule.strategy
     figures: dict[str, Any] = {"skipped": skipped} if skipped else {}
+
+    def chosen(owner: User | None, **parts: Any) -> Choice:
+        figures["why_parts"] = parts
+        return Choice(owner, why_text(parts), figures)
+
     if strategy == Strategy.NAMED_PERSON:
         picked = eligible[0] if eligible else None
         if picked is None:
-            return Choice(None, _("named person: %(who)s cannot take it") % _nobody(rule), figures)
-        return Choice(
-            picked.user, _("named person: %(who)s") % {"who": picked.user.username}, figures
-        )
+            return chosen(None, kind="named_person_busy", **_nobody(rule))
+        return chosen(picked.user, kind="named_person", who=picked.user.username)
     if strategy == Strategy.JUNIOR_POOL:
         juniors = [c for c in eligible if c.user.tier == Tier.JUNIOR]
         picked = round_robin_pick(juniors, last_id)
         if picked is None:
-            return Choice(None, _("junior pool: no junior is free"), figures)
-        return Choice(
-            picked.user,
-            _("junior pool: next junior in turn is %(who)s (of %(n)d free)")
-            % {"who": picked.user.username, "n": len(juniors)},
-            figures,
-        )
+            return chosen(None, kind="junior_pool_empty")
+        return chosen(picked.user, kind="junior_pool", who=picked.user.username, free=len(juniors))
     if strategy == Strategy.ROUND_ROBIN:
         picked = round_robin_pick(eligible, last_id)
         if picked is None:
-            return Choice(None, _("round robin: nobody is free"), figures)
-        return Choice(
-            picked.user,
-            _("round robin: next in turn is %(who)s (of %(n)d free)")
-            % {"who": picked.user.username, "n": len(eligible)},
-            figures,
-        )
+            return chosen(None, kind="round_robin_empty")
+        return chosen(picked.user, kind="round_robin", who=picked.user.username, free=len(eligible))
     if strategy == Strategy.LEAST_LOADED:
         picked = least_loaded_pick(eligible, last_id)
         if picked is None:
-            return Choice(None, _("least loaded: nobody is free"), figures)
+            return chosen(None, kind="least_loaded_empty")
         others = sorted((c for c in eligible if c is not picked), key=lambda c: c.load)[:3]
-        text = _("least loaded: %(who)s") % {"who": picked.load_text()}
-        if others:
-            text += " " + _("vs") + " " + ", ".join(c.load_text() for c in others)
         figures["loads"] = {c.user.username: [c.open_leads, c.capacity] for c in eligible}
-        return Choice(picked.user, text, figures)
+        return chosen(
+            picked.user,
+            kind="least_loaded",
+            who=picked.load_text(),
+            others=[c.load_text() for c in others],
+        )
     # Best performer.
     ranking = best_performer_ranking(eligible, performance or {}, last_id)
     if not ranking:
-        return Choice(None, _("best performer: nobody is free"), figures)
+        return chosen(None, kind="best_performer_empty")
     best = ranking[0]
-    text = _("best performer (%(temperature)s, %(days)d days): %(who)s") % {
-        "temperature": lead.temperature,
-        "days": window_days(),
-        "who": best.text(),
-    }
-    if len(ranking) > 1:
-        text += " " + _("vs") + " " + ", ".join(r.text() for r in ranking[1:4])
     figures["rates"] = {
         r.candidate.user.username: {"rate": round(r.rate, 4), "wins": r.wins, "closed": r.closed}
         for r in ranking
     }
-    return Choice(best.candidate.user, text, figures)
+    return chosen(
+        best.candidate.user,
+        kind="best_performer",
+        temperature=lead.temperature,
+        days=window_days(),
+        who=best.text(),
+        others=[r.text() for r in ranking[1:4]],
+    )
+
+
+def why_text(parts: dict[str, Any]) -> str:
+    """A strategy's reason in the current language, from the parts ``choose`` stored."""
+    kind = parts.get("kind", "")
+    values = {
+        "who": parts.get("who") or "—",
+        "n": int(parts.get("free") or 0),
+        "temperature": parts.get("temperature", ""),
+        "days": int(parts.get("days") or 0),
+    }
+    texts = {
+        "named_person": _("named person: %(who)s"),
+        "named_person_busy": _("named person: %(who)s cannot take it"),
+        "junior_pool": _("junior pool: next junior in turn is %(who)s (of %(n)d free)"),
+        "junior_pool_empty": _("junior pool: no junior is free"),
+        "round_robin": _("round robin: next in turn is %(who)s (of %(n)d free)"),
+        "round_robin_empty": _("round robin: nobody is free"),
+        "least_loaded": _("least loaded: %(who)s"),
+        "least_loaded_empty": _("least loaded: nobody is free"),
+        "best_performer": _("best performer (%(temperature)s, %(days)d days): %(who)s"),
+        "best_performer_empty": _("best performer: nobody is free"),
+    }
+    if kind not in texts:
+        return ""
+    text = texts[kind] % values
+    others = parts.get("others") or []
+    if others:
+        text += " " + _("vs") + " " + ", ".join(str(other) for other in others)
+    return text
 
 
 def _nobody(rule: RoutingRule) -> dict[str, str]:

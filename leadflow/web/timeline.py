@@ -21,6 +21,7 @@ from leadflow.activities.models import Activity
 from leadflow.core.models import Event, EventKind
 from leadflow.leads.models import FunnelClass, LeadStatus, Temperature
 from leadflow.routing.models import Strategy
+from leadflow.routing.strategies import why_text
 from leadflow.sales.models import DealStatus
 from leadflow.scoring.models import ScoringRule
 
@@ -153,8 +154,14 @@ def _because(event: Event, rule_names: dict[int, str]) -> str:
                 "strategy": strategy.lower() if strategy else "—",
             }
         )
-        if data.get("why"):
-            parts.append(str(data["why"]))
+        # Events since the reason was stored as parts are said in the reader's
+        # language; older ones in the words they were written with.
+        why = why_text(data["why_parts"]) if isinstance(data.get("why_parts"), dict) else ""
+        if why and data.get("first_response_late"):
+            why = f"{_('first response late;')} {why}"
+        why = why or str(data.get("why") or "")
+        if why:
+            parts.append(why)
         skipped = data.get("skipped") or {}
         if skipped:
             parts.append(

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from leadflow.accounts.models import Team, User
 from leadflow.activities.services import activity_create
+from leadflow.core.models import Event, EventKind
 from leadflow.factories import make_lead
 from leadflow.leads.models import Lead
 from leadflow.leads.selectors import lead_timeline
@@ -131,3 +132,36 @@ def test_a_person_set_temperature_and_funnel_class_show_their_reason(
         "set by hand; stays until handed back to the automatic temperature · Reason: Budget set"
     ]
     assert because(lead, "Funnel class changed") == ["Reason: Budget set"]
+
+
+def test_the_strategys_reason_is_said_when_the_card_is_read_not_when_it_was_routed(
+    client: Client, harriet: User, rhys: User, north: Team
+) -> None:
+    routing_rule_create(actor=harriet, name="North round", strategy="round_robin", team=north)
+    lead = make_lead()
+    event = Event.objects.get(lead=lead, kind=EventKind.OWNER_CHANGED)
+    assert event.data["why_parts"] == {"kind": "round_robin", "who": "rhys", "free": 1}
+    # The words stored with the event are those of the language routing ran in.
+    # (Rewritten in place only to stand for that; events are append-only.)
+    Event.objects.filter(pk=event.pk).update(data={**event.data, "why": "sıradaki: rhys"})
+
+    page = card(client, harriet, lead)
+
+    assert "round robin: next in turn is rhys (of 1 free)" in page
+    assert "sıradaki" not in page
+
+
+def test_an_assignment_recorded_before_reasons_had_parts_shows_its_stored_words(
+    harriet: User, rhys: User, north: Team
+) -> None:
+    routing_rule_create(actor=harriet, name="North round", strategy="round_robin", team=north)
+    lead = make_lead()
+    event = Event.objects.get(lead=lead, kind=EventKind.OWNER_CHANGED)
+    old_style = {k: v for k, v in event.data.items() if k != "why_parts"}
+    Event.objects.filter(pk=event.pk).update(
+        data={**old_style, "why": "round robin: rhys was next"}
+    )
+
+    [text] = because(lead, "Owner changed")
+
+    assert text == "Routing rule “North round”, strategy round robin · round robin: rhys was next"

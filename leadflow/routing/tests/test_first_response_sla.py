@@ -22,6 +22,7 @@ from leadflow.routing.models import FirstResponse, Strategy
 from leadflow.routing.services import response_target_set, routing_rule_create, sla_check
 from leadflow.routing.sla import add_business_days
 from leadflow.routing.tasks import routing_sla_check
+from leadflow.web.timeline import timeline_entries
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +185,9 @@ def test_a_rule_can_hand_a_late_lead_to_the_next_person(
     handover = Event.objects.filter(lead=lead, kind=EventKind.OWNER_CHANGED).latest("pk")
     assert handover.from_value == str(rhys.pk) and handover.to_value == str(rosa.pk)
     assert handover.data["why"].startswith("first response late; round robin")
+    assert handover.data["first_response_late"] is True
+    history = timeline_entries([handover])
+    assert "· first response late; round robin: next in turn is rosa" in history[0].because
     task = first_task(lead)
     assert task.owner == rosa and task.due_at == late + minutes(15)
     response = FirstResponse.objects.get(lead=lead)
