@@ -26,12 +26,15 @@ from leadflow.identity.services import KEY_FIELDS, match_keys_refresh
 from leadflow.intake.models import OriginClass
 from leadflow.leads.models import FunnelClass, Lead, LeadStatus, PurchaseTimeframe, Temperature
 from leadflow.leads.qualification import temperature_for_timeframe
-from leadflow.routing.services import lead_route
+from leadflow.routing.services import active_rules, lead_route
+from leadflow.routing.sla import Target
+from leadflow.routing.sla import targets as response_targets
 from leadflow.scoring.services import lead_score_refresh, leads_score_refresh
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import Team, User
     from leadflow.intake.models import Campaign, Channel
+    from leadflow.routing.models import RoutingRule
     from leadflow.sales.models import Contact
 
 # The person fields a lead is created and edited with; the same names in the
@@ -197,13 +200,14 @@ def leads_triage(*, limit: int | None = None) -> int:
         if not ids:
             break
         leads_score_refresh(ids)
+        rules, targets = active_rules(), response_targets()
         for pk in ids:
-            done += _triage_one(pk)
+            done += _triage_one(pk, rules=rules, targets=targets)
     return done
 
 
 @transaction.atomic
-def _triage_one(pk: int) -> int:
+def _triage_one(pk: int, *, rules: list[RoutingRule], targets: dict[str, Target]) -> int:
     lead = (
         Lead.objects.select_for_update(skip_locked=True)
         .filter(pk=pk, triage_pending=True)
@@ -214,7 +218,7 @@ def _triage_one(pk: int) -> int:
         return 0
     Lead.objects.filter(pk=pk).update(triage_pending=False)
     lead.triage_pending = False
-    lead_route(lead=lead, actor=None)
+    lead_route(lead=lead, actor=None, rules=rules, targets=targets)
     return 1
 
 

@@ -57,7 +57,7 @@ from leadflow.routing.models import (
     RoutingRule,
     Strategy,
 )
-from leadflow.routing.sla import response_due_at
+from leadflow.routing.sla import Target, response_due_at
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import Team
@@ -121,17 +121,27 @@ def route_decide(*, rule: RoutingRule, lead: Lead, exclude: Sequence[int] = ()) 
 
 
 @transaction.atomic
-def lead_route(*, lead: Lead, actor: User | None) -> Lead:
+def lead_route(
+    *,
+    lead: Lead,
+    actor: User | None,
+    rules: list[RoutingRule] | None = None,
+    targets: dict[str, Target] | None = None,
+) -> Lead:
     """Give a new lead an owner by the routing rules, and its first task.
 
-    Called for every new lead, inside the transaction that created it. A lead
-    that arrives closed (historical records) is neither routed nor tasked.
+    Called for every new lead, inside the transaction that created it (or by
+    the background triage of leads from the API and forms). A lead that
+    arrives closed (historical records) is neither routed nor tasked.
+    ``rules`` (``active_rules()``) and ``targets`` (``sla.targets()``) may be
+    read once by a caller routing many leads.
     """
     if lead.status not in (LeadStatus.NEW, LeadStatus.WORKING) or lead.outcome:
         return lead
     rule: RoutingRule | None = None
     if lead.owner_id is None:
-        rules = active_rules()
+        if rules is None:
+            rules = active_rules()
         if rules:
             rule = matching_rule(lead, rules)
             # No rule fits: the lead waits in the unassigned queue, and its first
@@ -143,7 +153,7 @@ def lead_route(*, lead: Lead, actor: User | None) -> Lead:
                     lead = _assign(lead=lead, decision=decision)
                 else:
                     lead = _leave_unassigned(lead=lead, decision=decision)
-    first_response_open(lead=lead, rule=rule)
+    first_response_open(lead=lead, rule=rule, targets=targets)
     return lead
 
 
@@ -307,13 +317,17 @@ def _route_waiting(pk: int, rules: list[RoutingRule]) -> dict[str, bool]:
 
 
 def first_response_open(
-    *, lead: Lead, rule: RoutingRule | None = None, now: datetime.datetime | None = None
+    *,
+    lead: Lead,
+    rule: RoutingRule | None = None,
+    now: datetime.datetime | None = None,
+    targets: dict[str, Target] | None = None,
 ) -> FirstResponse:
     """The lead's first task, "Contact the lead", due within the target for its temperature."""
     from leadflow.activities.models import ActivityKind
     from leadflow.activities.services import activity_create
 
-    due = response_due_at(lead.temperature, now or lead.created_at or timezone.now())
+    due = response_due_at(lead.temperature, now or lead.created_at or timezone.now(), targets)
     task = activity_create(
         actor=None,
         kind=ActivityKind.TASK,

@@ -50,7 +50,10 @@ def add_business_days(start: datetime.datetime, days: int) -> datetime.datetime:
     return timezone.make_aware(naive, timezone.get_current_timezone())
 
 
-def response_due_at(temperature: str, start: datetime.datetime) -> datetime.datetime:
-    target = targets().get(temperature) or default_targets()["cold"]
+def response_due_at(
+    temperature: str, start: datetime.datetime, known: dict[str, Target] | None = None
+) -> datetime.datetime:
+    """When the first contact is due; ``known``: ``targets()`` read once for many leads."""
+    target = (known or targets()).get(temperature) or default_targets()["cold"]
     due = add_business_days(start, target.business_days) if target.business_days else start
     return due + datetime.timedelta(minutes=target.minutes)
