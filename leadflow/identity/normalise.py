@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -11,7 +12,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
 
+# The same address or number is often normalised twice for one inquiry (when
+# it is checked, then when the lead is written) and many times in an import.
+NORMALISED_CACHE_SIZE = 8192
 
+
+@functools.lru_cache(maxsize=NORMALISED_CACHE_SIZE)
 def normalise_email(value: str) -> str:
     """Checked syntax, lower-cased; no DNS look-ups (they are slow and leak)."""
     value = value.strip()
@@ -28,6 +34,7 @@ def normalise_email(value: str) -> str:
     return info.normalized.lower()
 
 
+@functools.lru_cache(maxsize=NORMALISED_CACHE_SIZE)
 def normalise_phone(value: str, *, region: str) -> str:
     """E.164 (“+442079460000”). Numbers without a country code are read in ``region``."""
     value = value.strip()

@@ -66,12 +66,14 @@ def match_keys_build(*, lead: Lead | None = None, contact: Contact | None = None
 
 
 @transaction.atomic
-def match_keys_refresh(*, lead: Lead | None = None, contact: Contact | None = None) -> None:
-    """Re-file a lead or contact under the keys its current fields give."""
-    if lead is not None:
-        MatchKey.objects.filter(lead=lead).delete()
-    else:
-        MatchKey.objects.filter(contact=contact).delete()
+def match_keys_refresh(
+    *, lead: Lead | None = None, contact: Contact | None = None, new: bool = False
+) -> None:
+    """Re-file a lead or contact under the keys its current fields give (``new``: it has none)."""
+    if not new:
+        MatchKey.objects.filter(
+            **({"lead": lead} if lead is not None else {"contact": contact})
+        ).delete()
     MatchKey.objects.bulk_create(match_keys_build(lead=lead, contact=contact))
 
 

@@ -161,7 +161,7 @@ def lead_create(
     if owner is not None:
         event_record(kind=EventKind.OWNER_CHANGED, actor=actor, lead=lead, to_value=owner.pk)
     audit_record(actor=actor, action="lead.create", obj=lead, after=snapshot(lead))
-    match_keys_refresh(lead=lead)
+    match_keys_refresh(lead=lead, new=True)
     if triage_later:
         transaction.on_commit(_triage_soon)
         return lead
