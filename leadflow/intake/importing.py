@@ -6,7 +6,7 @@ Every row gets exactly one result — ``created``, ``attached``, ``interest``,
 
 The rules are :func:`leadflow.intake.services.inquiry_submit`'s, applied to a
 batch of rows at once because one call per row is far too slow for lists of a
-million (an import runs at thousands of rows a second):
+million (docs/benchmarks.md has the rates measured):
 
 - fields are cleaned and checked as ``lead_clean_fields`` does (the e-mail
   domain and each distinct phone number are checked once per batch run, not
