@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import multiprocessing
+import re
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,8 @@ def test_rows_cleaned_in_a_forked_process_get_the_same_results_as_in_this_one(
     forked_job, forked_results = run_import(path, batch_size=4)
 
     def outcomes(results: list[dict[str, str]]) -> list[tuple[str, str, str]]:
-        return [(r["row"], r["outcome"], r["reason"]) for r in results]
+        # Ids in the reasons ("Imported before (inquiry 16)") differ between the two runs.
+        return [(r["row"], r["outcome"], re.sub(r"\d+", "#", r["reason"])) for r in results]
 
     assert outcomes(forked_results) == outcomes(here)
     assert [r["outcome"] for r in here] == (
