@@ -208,16 +208,11 @@ def leads_triage(*, limit: int | None = None) -> int:
 
 @transaction.atomic
 def _triage_one(pk: int, *, rules: list[RoutingRule], targets: dict[str, Target]) -> int:
-    lead = (
-        Lead.objects.select_for_update(skip_locked=True)
-        .filter(pk=pk, triage_pending=True)
-        .select_related("owner")
-        .first()
-    )
-    if lead is None:  # another worker has it, or had it
+    # Claiming by clearing the mark: a second worker's UPDATE waits for this
+    # transaction and then finds nothing to claim.
+    if not Lead.objects.filter(pk=pk, triage_pending=True).update(triage_pending=False):
         return 0
-    Lead.objects.filter(pk=pk).update(triage_pending=False)
-    lead.triage_pending = False
+    lead = Lead.objects.select_related("owner").get(pk=pk)
     lead_route(lead=lead, actor=None, rules=rules, targets=targets)
     return 1
 

@@ -9,25 +9,31 @@ from django.db import connection
 
 from leadflow.factories import channel
 from leadflow.intake.models import Inquiry, InquiryOutcome
-from leadflow.intake.services import inquiry_submit
+from leadflow.intake.services import inquiry_draft, inquiry_submit
 from leadflow.leads.models import Lead
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_fifty_simultaneous_inquiries_for_one_new_person_make_one_lead() -> None:
+@pytest.mark.parametrize("drafted_first", [False, True], ids=["in-transaction", "api-draft"])
+def test_fifty_simultaneous_inquiries_for_one_new_person_make_one_lead(
+    drafted_first: bool,
+) -> None:
+    """``api-draft``: as the API does, every inquiry is drafted (and finds nobody)
+    before any is written; the write must notice the lead another one created."""
     api = channel("api")
     errors: list[BaseException] = []
     start = threading.Barrier(50)
+    ada = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
 
     def send(n: int) -> None:
         try:
+            message = f"request {n}"
+            draft = None
+            if drafted_first:
+                draft = inquiry_draft(channel=api, fields=ada, message=message)
+                assert draft.matches == []
             start.wait()
-            inquiry_submit(
-                actor=None,
-                channel=api,
-                fields={"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
-                message=f"request {n}",
-            )
+            inquiry_submit(actor=None, channel=api, fields=ada, message=message, draft=draft)
         except BaseException as exc:
             errors.append(exc)
         finally:
