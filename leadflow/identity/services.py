@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,9 +72,8 @@ def match_keys_refresh(
 ) -> None:
     """Re-file a lead or contact under the keys its current fields give (``new``: it has none)."""
     if not new:
-        MatchKey.objects.filter(
-            **({"lead": lead} if lead is not None else {"contact": contact})
-        ).delete()
+        owned = Q(lead=lead) if lead is not None else Q(contact=contact)
+        MatchKey.objects.filter(owned).delete()
     MatchKey.objects.bulk_create(match_keys_build(lead=lead, contact=contact))
 
 

@@ -14,8 +14,7 @@ from leadflow.core.api import request_user
 from leadflow.core.schemas import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, RecordId
 from leadflow.leads.selectors import lead_get
 from leadflow.scoring import selectors, services
-from leadflow.scoring.models import QualificationRule, ScoringRule
-from leadflow.scoring.predictive import MIN_PER_CLASS
+from leadflow.scoring.models import MIN_PER_CLASS, QualificationRule, ScoringRule
 from leadflow.scoring.schemas import (
     FunnelRuleIn,
     FunnelRuleList,

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.core.models import TimeStampedModel
 from leadflow.leads.models import FunnelClass
 
+# Below this many won or lost leads, a model learns noise: rule points only.
+MIN_PER_CLASS = 50
+
 
 class ConditionField(models.TextChoices):
     """What a rule's condition looks at."""

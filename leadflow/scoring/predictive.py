@@ -40,9 +40,8 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from leadflow.scoring.features import FeatureSpace, LeadRecord
+from leadflow.scoring.models import MIN_PER_CLASS
 
-# Below this many won or lost leads, a model learns noise: rule points only.
-MIN_PER_CLASS = 50
 HELD_OUT_SHARE = 0.25
 ALGORITHMS = ("model", "logistic", "naive_bayes")
 

@@ -44,6 +44,7 @@ from leadflow.leads.qualification import temperature_for_engagement
 from leadflow.scoring import selectors
 from leadflow.scoring.models import (
     ACTIVITY_FIELDS,
+    MIN_PER_CLASS,
     NUMERIC_OPERATORS,
     ConditionField,
     LeadScore,
@@ -52,7 +53,6 @@ from leadflow.scoring.models import (
     ScoringModel,
     ScoringRule,
 )
-from leadflow.scoring.predictive import MIN_PER_CLASS, NotEnoughHistory, train
 from leadflow.scoring.rules import combine, funnel_upgrade, rule_points
 
 if TYPE_CHECKING:
@@ -466,6 +466,9 @@ def scoring_model_train(
     ValidationError saying how many there are; the score stays rule points.
     Training runs outside any transaction; only storing the row is one.
     """
+    # scikit-learn is loaded only where a model is trained or applied.
+    from leadflow.scoring.predictive import NotEnoughHistory, train
+
     _check_manager(actor)
     records, labels = selectors.closed_history(now=now)
     try:

@@ -20,8 +20,7 @@ from leadflow.scoring.forms import (
     ScoringRuleEditForm,
     ScoringRuleForm,
 )
-from leadflow.scoring.models import QualificationRule, ScoringRule
-from leadflow.scoring.predictive import MIN_PER_CLASS
+from leadflow.scoring.models import MIN_PER_CLASS, QualificationRule, ScoringRule
 from leadflow.web.actions import run_form_action
 from leadflow.web.forms import VersionedForm
 from leadflow.web.shortcuts import AuthenticatedRequest, numbered_page

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
 from leadflow.core.management.base import LeadflowCommand
-from leadflow.scoring.predictive import MIN_PER_CLASS
+from leadflow.scoring.models import MIN_PER_CLASS
 
 
 class Command(LeadflowCommand):
