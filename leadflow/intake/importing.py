@@ -33,9 +33,9 @@ Differences from one-at-a-time intake, on purpose: a batch writes one audit
 record (action ``leads.import``, on the job, naming the leads it created)
 instead of one per lead; a lead created and then completed by a later row of
 the same batch is written once, complete, without an "updated" event;
-new leads are scored and then routed by a background task queued as each
-batch commits (``intake.tasks.imported_leads_score``), and wait in the
-unassigned queue until it has run.
+new leads are marked for the background triage (scoring, then routing:
+``leads.services.leads_triage``), queued as each batch commits, and wait in
+the unassigned queue until it has run.
 
 Cleaning a row (phone numbers, e-mail addresses, names folded for the
 blocking keys) costs about as much as writing it, so a large file is read
@@ -960,6 +960,7 @@ class BatchWriter:
             origin_class=self.channel.origin_class,
             temperature=temperature_for_timeframe(fields.get("purchase_timeframe", "")),
             outcome=row.outcome,
+            triage_pending=True,
             **fields,
         )
 
@@ -1297,16 +1298,19 @@ class BatchWriter:
         return updated, True
 
     def _after_create(self, lead_ids: list[int]) -> None:
-        """Scoring and routing of the batch's new leads, by a task queued when the batch commits.
+        """Scoring and routing of the batch's new leads: left to the background triage.
 
-        Both are far slower than importing (routing takes a transaction per
-        lead), and neither may hold up the import: until the task has run,
-        the new leads wait in the unassigned queue, as leads do that no rule
-        finds an owner for.
+        The new leads are written with ``triage_pending`` set, as intake does
+        for a single new lead, and ``leads_triage`` scores them a chunk at a
+        time and routes each in its own transaction; the task is queued when
+        the batch commits (once, if one is waiting already). Both are far
+        slower than importing and may not hold it up: until then the leads
+        wait in the unassigned queue.
         """
-        from leadflow.intake.tasks import imported_leads_score
+        from leadflow.core.tasks import task_enqueue_once
+        from leadflow.leads.tasks import leads_triage_pending
 
-        transaction.on_commit(lambda: imported_leads_score.enqueue(lead_ids))
+        transaction.on_commit(lambda: task_enqueue_once(leads_triage_pending))
 
     def _audit(
         self, results: Sequence[RowResult], created_ids: list[int], updated_ids: list[int]

@@ -17,9 +17,12 @@ def import_job_run_task(job_id: int) -> int:
 
 @background_task()
 def imported_leads_score(lead_ids: list[int]) -> dict[str, int]:
-    """Score, then route, the leads one import batch created (queued when the batch commits).
+    """Score, then route, the leads one import batch created.
 
-    Routing comes after scoring because rules may ask for a score. Each lead
+    Imports queued this after each batch until their new leads were marked
+    for the background triage (``leads.services.leads_triage``) instead; it
+    stays for the tasks queued before. Routing comes after scoring because
+    rules may ask for a score. Each lead
     is routed as a new one would be (``leads_route_waiting``): an owner by
     the first matching rule, and the first task with its due time; one that
     someone took meanwhile, or that no rule finds an owner for, is left as

@@ -137,7 +137,7 @@ def test_a_failed_batch_stops_the_forked_process_and_the_import_resumes(
     assert Lead.objects.count() == 10
 
 
-def test_imported_leads_are_scored_and_routed_once_their_batch_commits(
+def test_imported_leads_are_scored_and_routed_by_the_triage_once_their_batch_commits(
     tmp_path: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
     team: Team = make_team("North")
@@ -154,3 +154,10 @@ def test_imported_leads_are_scored_and_routed_once_their_batch_commits(
     assert {lead.owner_id for lead in leads} == {rep.pk for rep in reps}
     assert all(lead.score > 0 for lead in leads)
     assert FirstResponse.objects.filter(lead__in=leads).count() == 5
+    assert not any(lead.triage_pending for lead in leads)
+
+
+def test_imported_leads_wait_for_the_triage_until_it_runs(tmp_path: Path) -> None:
+    run_import(write(tmp_path, HEADER + people(3)))  # no commit here: the task is not queued
+
+    assert list(Lead.objects.values_list("triage_pending", "owner")) == [(True, None)] * 3
