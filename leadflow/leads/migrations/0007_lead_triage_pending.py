@@ -5,23 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('intake', '0006_inquiry_source_ref'),
-        ('leads', '0006_lead_owner_status_index'),
-        ('sales', '0002_default_pipeline'),
+        ("accounts", "0001_initial"),
+        ("intake", "0006_inquiry_source_ref"),
+        ("leads", "0006_lead_owner_status_index"),
+        ("sales", "0002_default_pipeline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lead',
-            name='triage_pending',
-            field=models.BooleanField(default=False, verbose_name='scoring and routing pending'),
+            model_name="lead",
+            name="triage_pending",
+            field=models.BooleanField(default=False, verbose_name="scoring and routing pending"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('triage_pending', True)), fields=['id'], name='lead_triage_pending'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("triage_pending", True)),
+                fields=["id"],
+                name="lead_triage_pending",
+            ),
         ),
     ]
