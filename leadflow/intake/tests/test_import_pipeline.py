@@ -161,3 +161,34 @@ def test_imported_leads_wait_for_the_triage_until_it_runs(tmp_path: Path) -> Non
     run_import(write(tmp_path, HEADER + people(3)))  # no commit here: the task is not queued
 
     assert list(Lead.objects.values_list("triage_pending", "owner")) == [(True, None)] * 3
+
+
+def test_the_import_sets_its_connection_back_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings")
+
+    def settings() -> list[int]:
+        with connection.cursor() as cursor:
+            values = []
+            for name in ("mmap_size", "wal_autocheckpoint", "cache_size"):
+                cursor.execute(f"PRAGMA {name}")
+                values.append(cursor.fetchone()[0])
+            return values
+
+    during: list[list[int]] = []
+    real_write = BatchWriter.write
+
+    def write_and_look(self: BatchWriter, batch: Any) -> Any:
+        during.append(settings())
+        return real_write(self, batch)
+
+    monkeypatch.setattr(BatchWriter, "write", write_and_look)
+    before = settings()
+    run_import(write(tmp_path, HEADER + people(3)))
+
+    assert during == [[0, importing.IMPORT_WAL_CHECKPOINT_PAGES, -importing.IMPORT_PAGE_CACHE_KB]]
+    assert settings() == before != during[0]
