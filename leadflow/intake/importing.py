@@ -1458,31 +1458,33 @@ def import_job_run(
         batches = prepared_batches(
             source, cleaner, start=job.rows_done, batch_size=batch_size, forked=forked
         )
-        try:
-            with _connection_for_import():
+        # The statistics are refreshed with the import's settings too: with the
+        # database memory-mapped again, reading all of it would count as memory.
+        with _connection_for_import():
+            try:
                 for batch in batches:
                     _batch_commit(job, writer, batch)
                     if progress is not None:
                         progress(job)
-        except BaseException as exc:
-            batches.close()  # stops the cleaning process, if any
-            if isinstance(exc, ImportCancelled):
-                job.refresh_from_db()
-                return job
-            if not isinstance(exc, ImportConflict):
-                ImportJob.objects.filter(pk=job.pk).update(
-                    status=ImportStatus.FAILED,
-                    error=f"{type(exc).__name__}: {exc}"[:2000],
-                    updated_at=timezone.now(),
-                )
-            raise
-        job.status = ImportStatus.DONE
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "finished_at", "updated_at"])
-        if progress is not None:
-            progress(job)
-        if job.created - created_before >= ANALYZE_AFTER_LEADS:
-            planner_statistics_refresh()
+            except BaseException as exc:
+                batches.close()  # stops the cleaning process, if any
+                if isinstance(exc, ImportCancelled):
+                    job.refresh_from_db()
+                    return job
+                if not isinstance(exc, ImportConflict):
+                    ImportJob.objects.filter(pk=job.pk).update(
+                        status=ImportStatus.FAILED,
+                        error=f"{type(exc).__name__}: {exc}"[:2000],
+                        updated_at=timezone.now(),
+                    )
+                raise
+            job.status = ImportStatus.DONE
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "finished_at", "updated_at"])
+            if progress is not None:
+                progress(job)
+            if job.created - created_before >= ANALYZE_AFTER_LEADS:
+                planner_statistics_refresh()
         return job
 
 
