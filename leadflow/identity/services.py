@@ -193,9 +193,10 @@ MAX_KEY_GROUP = 200
 # to find one person writing from two domains; shared by more than a handful
 # of leads it is a name pattern ("john.smith") of many people, and it gave
 # the most candidate pairs of any key while the name keys find the same
-# people. An address (``a:``) shared by more than a few dozen leads is an
-# office, not a household; the name, company and surname keys still cover it.
-SCAN_KEY_GROUP_CAPS = {"l:": 10, "a:": 50}
+# people. (Capping the address key ``a:`` at 50 as well saved a fifth of a
+# scan's CPU but lost real duplicates: a typo in the surname of someone at
+# a big office changes every other key they share.)
+SCAN_KEY_GROUP_CAPS = {"l:": 10}
 SCAN_BATCH = 2000
 _LEAD_COLUMNS = ("pk", "external_id", *KEY_FIELDS, "custom")
 _COMMON_KEYS_TABLE = "identity_scan_common_keys"
