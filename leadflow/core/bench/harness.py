@@ -11,12 +11,14 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 
@@ -98,12 +100,24 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def _tail(log: IO[bytes], size: int = 4000) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-size:]
+
+
 @contextmanager
 def serving(
     env: dict[str, str], *, workers: int = 1
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``leadflow serve`` on a free loopback port; yields its base URL and its process."""
     port = free_port()
+    with tempfile.TemporaryFile() as log:
+        yield from _serve(env, port=port, workers=workers, log=log)
+
+
+def _serve(
+    env: dict[str, str], *, port: int, workers: int, log: IO[bytes]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -119,15 +133,15 @@ def serving(
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: nobody reads while the server runs, and the task
+        # worker beside it logs every task, which would fill a pipe and stall it.
+        stderr=log,
     )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"the server exited: {process.stderr.read().decode() if process.stderr else ''}"
-                )
+                raise RuntimeError(f"the server exited: {_tail(log)}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
