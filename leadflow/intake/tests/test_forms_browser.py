@@ -7,7 +7,6 @@ leadflow/web/tests/test_browser_flow.py for why it is skipped without one).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from leadflow.accounts.models import Role
 from leadflow.activities.models import Notification
+from leadflow.core.tests.browser import chromium_context, wait_until
 from leadflow.factories import channel, make_team, make_user
 from leadflow.intake import public
 from leadflow.intake.models import Inquiry, InquiryOutcome, RateLimitWindow
@@ -27,20 +27,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture
 def browser_context(chromium: Any) -> Iterator[Any]:
     # A phone-sized screen: the public form is mostly opened on phones.
-    context = chromium.new_context(viewport={"width": 390, "height": 844})
-    context.set_default_timeout(15_000)
-    try:
+    with chromium_context(chromium, width=390, height=844) as context:
         yield context
-    finally:
-        context.close()
-
-
-def wait_until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the server state")
-        time.sleep(0.1)
 
 
 def log_in(page: Any, base: str, username: str) -> None:

@@ -8,7 +8,6 @@ live server); the snippet is copied from the web form's set-up page as a markete
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from leadflow.accounts.models import Role
+from leadflow.core.tests.browser import chromium_context, wait_until
 from leadflow.factories import channel, make_user
 from leadflow.intake import public
 from leadflow.intake.models import Inquiry, InquiryOutcome
@@ -67,20 +67,8 @@ def host_site() -> Iterator[HostSite]:
 
 @pytest.fixture
 def browser_context(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1024, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
+    with chromium_context(chromium, width=1024, height=900) as context:
         yield context
-    finally:
-        context.close()
-
-
-def wait_until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the server state")
-        time.sleep(0.1)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

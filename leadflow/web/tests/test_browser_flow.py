@@ -12,13 +12,13 @@ Playwright uses Debian's Chromium; it cannot download its own. Without
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from leadflow.accounts.models import Role
+from leadflow.core.tests.browser import chromium_context, wait_until
 from leadflow.factories import make_team, make_user
 from leadflow.leads.models import Lead
 from leadflow.sales.models import Deal, Stage
@@ -28,20 +28,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
+    with chromium_context(chromium, width=1400, height=900) as context:
         yield context.new_page()
-    finally:
-        context.close()
-
-
-def wait_until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the server state")
-        time.sleep(0.1)
 
 
 # The live server thread must see the test's rows, so no wrapping transaction;
