@@ -52,6 +52,7 @@ import io
 import json
 import operator
 import re
+import signal
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ from email_validator import EmailNotValidError, validate_email
 from leadflow.core.bulk import BulkTable, EncodedJSON, IdReservation
 from leadflow.core.context import Interface, interface
 from leadflow.core.models import AuditEvent, Event, EventKind
+from leadflow.core.processes import die_with_parent
 from leadflow.identity.matching import (
     MatchLevel,
     Person,
@@ -598,23 +600,10 @@ def _batches_from_child(
         child.join()
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the one that forked it dies (no-op elsewhere)."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-
-
 def _clean_in_child(
     sending: Any, source: RowSource, cleaner: RowCleaner, start: int, batch_size: int
 ) -> None:
-    _die_with_parent()
+    die_with_parent(signal.SIGKILL)
     try:
         batch: list[PreparedRow] = []
         for number, cells in source.rows(start=start):

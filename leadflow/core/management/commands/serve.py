@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +14,7 @@ from django.utils.translation import ngettext
 from gunicorn.app.base import BaseApplication
 
 from leadflow.core.management.base import LeadflowCommand
+from leadflow.core.processes import die_with_parent
 
 
 def default_workers() -> int:
@@ -26,22 +25,12 @@ def default_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 8)
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the server process goes, however it goes (Linux)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
-        return
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def start_task_worker() -> subprocess.Popen[bytes]:
     """``leadflow worker`` beside the server, so queued work (scoring and routing new
     leads, imports, e-mail) runs without a second command; it stops with the server."""
     return subprocess.Popen(
         [sys.executable, "-m", "leadflow.cli", "worker"],
-        preexec_fn=_die_with_parent,  # before any thread starts
+        preexec_fn=die_with_parent,  # before any thread starts
     )
 
 
