@@ -95,6 +95,8 @@ class InquiryDraft:
     person: Person
     keys: frozenset[str]
     key_mark: int
+    spam: str  # why it is obviously spam, or ""
+    reachable: bool  # a named person with a way to reach them
     matches: list[Match] | None  # None: not looked up (spam, or nobody to reach)
 
 
@@ -117,9 +119,9 @@ def inquiry_draft(
     person = person_from(cleaned, custom)
     keys = frozenset(blocking_keys(person))
     key_mark = match_key_mark()
-    matches = None
-    if not spam_reason(cleaned, message) and _reachable(cleaned):
-        matches = match_candidates(person)
+    spam = spam_reason(cleaned, message)
+    reachable = _reachable(cleaned)
+    matches = match_candidates(person) if reachable and not spam else None
     return InquiryDraft(
         channel=channel,
         cleaned=cleaned,
@@ -129,6 +131,8 @@ def inquiry_draft(
         person=person,
         keys=keys,
         key_mark=key_mark,
+        spam=spam,
+        reachable=reachable,
         matches=matches,
     )
 
@@ -234,14 +238,14 @@ def inquiry_submit(
     )
     inquiry.repeated = False  # type: ignore[attr-defined]
 
-    reason = reject_reason or spam_reason(cleaned, message)
+    reason = reject_reason or draft.spam
     if reason:
         inquiry.outcome = InquiryOutcome.REJECTED
         inquiry.reason = reason
         inquiry.save()
         return inquiry
 
-    if not _reachable(cleaned):
+    if not draft.reachable:
         inquiry.outcome = InquiryOutcome.INTEREST
         inquiry.interest = Interest.objects.create(
             channel=channel,
