@@ -29,14 +29,6 @@ def leads_score_refresh_all() -> int:
     return leads_score_refresh()
 
 
-@background_task()
-def leads_score_refresh_some(lead_ids: list[int]) -> int:
-    """Rescore the given leads (after an import)."""
-    from leadflow.scoring.services import leads_score_refresh
-
-    return leads_score_refresh(lead_ids)
-
-
 def retrain_interval() -> datetime.timedelta:
     return datetime.timedelta(days=getattr(settings, "LEADFLOW_SCORING_RETRAIN_DAYS", 7))
 
