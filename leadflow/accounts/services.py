@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.models import ApiToken, Role, Team, User, hash_token, new_raw_token
+from leadflow.core.rows import RowReader
 from leadflow.core.services import audit_record, snapshot
 
 
@@ -91,15 +92,17 @@ def token_create(*, actor: User | None, user: User, name: str = "") -> tuple[Api
     return token, raw
 
 
+# Every API request authenticates: one prepared look-up with the user and their team.
+_TOKEN_BY_HASH = RowReader(
+    ApiToken, 't."key_hash" = %s AND t."revoked_at" IS NULL', related=["user", "user__team"]
+)
+
+
 def token_authenticate(raw: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
     if not raw.startswith("lf_"):
         return None
-    token = (
-        ApiToken.objects.select_related("user__team")
-        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
-        .first()
-    )
+    token = _TOKEN_BY_HASH.first(hash_token(raw))
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

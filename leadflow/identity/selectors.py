@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from leadflow.core.models import AuditEvent
@@ -71,14 +72,29 @@ def match_candidates(person: Person, *, exclude_lead_id: int | None = None) -> l
     return matches
 
 
+# The two look-ups below run on every inquiry: plain SQL, cheaper than building the query.
+
+
 def match_key_mark() -> int:
     """The newest match key's id: ``match_keys_added`` tells later what came since."""
-    return MatchKey.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {MatchKey._meta.db_table}")
+        (mark,) = cursor.fetchone()
+    return mark or 0
 
 
 def match_keys_added(keys: Iterable[str], *, since: int) -> bool:
     """Whether a record gained one of ``keys`` after ``match_key_mark()`` returned ``since``."""
-    return MatchKey.objects.filter(value__in=list(keys), pk__gt=since).exists()
+    keys = list(keys)
+    if not keys:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {MatchKey._meta.db_table} WHERE id > %s "
+            f"AND value IN ({', '.join(['%s'] * len(keys))}) LIMIT 1",
+            [since, *keys],
+        )
+        return cursor.fetchone() is not None
 
 
 def duplicate_pairs_visible(user: User) -> QuerySet[DuplicatePair]:

@@ -15,10 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from leadflow.core.rows import RowReader
 from leadflow.identity.services import identity_lock
 from leadflow.intake.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+_RECORD = RowReader(IdempotencyRecord, 't."scope" = %s AND t."key" = %s')
 
 
 def idempotent_answer(
@@ -38,11 +41,11 @@ def idempotent_answer(
         json.dumps(body, sort_keys=True, default=str).encode()
     ).hexdigest()
     # A retry is answered from the stored record without waiting for the write lock.
-    record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+    record = _RECORD.first(scope, key)
     if record is None:
         with transaction.atomic():
             identity_lock([f"k:{scope}:{key}"])
-            record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+            record = _RECORD.first(scope, key)
             if record is None:
                 status, content = answer()
                 IdempotencyRecord.objects.create(

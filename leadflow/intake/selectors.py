@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.core.pagination import Page, keyset_paginate
+from leadflow.core.rows import RowReader
 from leadflow.intake.models import Campaign, Channel, Inquiry, InquiryOutcome
 
 if TYPE_CHECKING:
@@ -27,9 +28,13 @@ def channel_list(*, active_only: bool = True) -> list[Channel]:
     return list(queryset)
 
 
+_ACTIVE_CHANNEL = RowReader(Channel, 't."slug" = %s AND t."is_active" = %s')
+_CAMPAIGN = RowReader(Campaign, 't."slug" = %s')
+
+
 def channel_by_slug(slug: str) -> Channel:
     """The active channel called ``slug``; a ValidationError on ``channel`` otherwise."""
-    channel = Channel.objects.filter(slug=slug, is_active=True).first()
+    channel = _ACTIVE_CHANNEL.first(slug, True)
     if channel is None:
         raise ValidationError(
             {"channel": _("There is no active channel “%(slug)s”.") % {"slug": slug}}
@@ -41,7 +46,7 @@ def campaign_by_slug(slug: str | None) -> Campaign | None:
     """The campaign called ``slug`` (None for none); a ValidationError on ``campaign`` otherwise."""
     if not slug:
         return None
-    campaign = Campaign.objects.filter(slug=slug).first()
+    campaign = _CAMPAIGN.first(slug)
     if campaign is None:
         raise ValidationError({"campaign": _("There is no campaign “%(slug)s”.") % {"slug": slug}})
     return campaign

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.core.models import EventKind
+from leadflow.core.rows import RowReader
 from leadflow.core.services import event_record
 from leadflow.identity.matching import Match, MatchLevel, Person, blocking_keys, person_from
 from leadflow.identity.selectors import match_candidates, match_key_mark, match_keys_added
@@ -145,6 +146,13 @@ def _reachable(cleaned: Mapping[str, Any]) -> bool:
     return True
 
 
+_EARLIER_SUBMISSION = RowReader(
+    Inquiry,
+    't."fingerprint" = %s AND t."received_at" >= %s AND t."received_at" <= %s',
+    order_by='t."id"',
+)
+
+
 @transaction.atomic
 def inquiry_submit(
     *,
@@ -205,14 +213,8 @@ def inquiry_submit(
     if double_submit_seconds is not None:
         window = double_submit_seconds
     if window:
-        earlier = (
-            Inquiry.objects.filter(
-                fingerprint=draft.fingerprint,
-                received_at__gte=now - datetime.timedelta(seconds=window),
-                received_at__lte=now,
-            )
-            .order_by("pk")
-            .first()
+        earlier = _EARLIER_SUBMISSION.first(
+            draft.fingerprint, now - datetime.timedelta(seconds=window), now
         )
         if earlier is not None:
             earlier.repeated = True  # type: ignore[attr-defined]
