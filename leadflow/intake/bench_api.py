@@ -66,8 +66,16 @@ def _person(rng: random.Random, n: int) -> dict[str, str]:
     }
 
 
-def drive(base_url: str, token: str, *, total: int, threads: int, seed: int = 7) -> IntakeResult:
-    """Send ``total`` inquiries from ``threads`` keep-alive connections; time each one."""
+def drive(
+    base_url: str, token: str, *, total: int, threads: int, seed: int = 7, rate: float = 0
+) -> IntakeResult:
+    """Send ``total`` inquiries from ``threads`` keep-alive connections; time each one.
+
+    ``rate``: inquiry ``n`` is due ``n / rate`` seconds after the start (an
+    open load, as arrivals from the outside world are) and its latency is
+    counted from when it was due, so a server that falls behind is charged
+    for the wait; 0 sends each as soon as a connection is free.
+    """
     host, port = base_url.removeprefix("http://").split(":")
     rng = random.Random(seed)
     bodies: list[dict[str, str]] = []
@@ -100,6 +108,11 @@ def drive(base_url: str, token: str, *, total: int, threads: int, seed: int = 7)
                 "Idempotency-Key": f"{run_id}-{index}",
             }
             started = time.perf_counter()
+            if rate:
+                due = begun + index / rate
+                if due > started:
+                    time.sleep(due - started)
+                started = due
             connection.request(
                 "POST", "/api/v1/inquiries", body=json.dumps(bodies[index]), headers=headers
             )
@@ -114,12 +127,12 @@ def drive(base_url: str, token: str, *, total: int, threads: int, seed: int = 7)
         connection.close()
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
-    started = time.perf_counter()
+    begun = time.perf_counter()
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
-    return IntakeResult(time.perf_counter() - started, latencies, statuses, outcomes)
+    return IntakeResult(time.perf_counter() - begun, latencies, statuses, outcomes)
 
 
 def run(
@@ -131,6 +144,7 @@ def run(
     rounds: int,
     fresh: bool,
     say: Callable[[str], None],
+    rate: float = 0,
 ) -> list[IntakeResult]:
     env = prepare_database(leads, fresh=fresh, say=say, name="bench-intake", grows=True)
     token = leadflow_command("token", "create", "admin", "--name", "bench", env=env)
@@ -142,7 +156,9 @@ def run(
         wait_for_triage(database)
         for round_number in range(rounds):
             cpu_before = cpu_seconds(server.pid)
-            result = drive(base_url, token, total=total, threads=threads, seed=100 + round_number)
+            result = drive(
+                base_url, token, total=total, threads=threads, seed=100 + round_number, rate=rate
+            )
             result.triage_lag = wait_for_triage(database)
             result.server_cpu = cpu_seconds(server.pid) - cpu_before
             say(
@@ -173,19 +189,23 @@ def wait_for_triage(database: Path, timeout: float = 600) -> float:
 
 def run_api(options: argparse.Namespace, say: Callable[[str], None]) -> None:
     """``leadflow bench intake --scenario api``: sustained inquiries/s and latency (SQLite)."""
+    rate = options.api_rate
+    threads = options.api_threads or (32 if rate else 8)
+    load = f"{rate:g} a second as they fall due" if rate else "each as soon as a connection is free"
     say(
-        f"API intake: {options.api_requests:,} inquiries × {options.api_rounds} rounds from "
-        f"{options.api_threads} client connections, {options.api_workers} server workers, "
+        f"API intake: {options.api_requests:,} inquiries × {options.api_rounds} rounds, {load}, "
+        f"from {threads} client connections, {options.api_workers} server workers, "
         f"{options.api_leads:,} leads already in the database (SQLite, loopback HTTP)"
     )
     results = run(
         leads=options.api_leads,
         total=options.api_requests,
-        threads=options.api_threads,
+        threads=threads,
         workers=options.api_workers,
         rounds=options.api_rounds,
         fresh=False,
         say=say,
+        rate=rate,
     )
     rates = [result.per_second for result in results]
     p95s = [result.percentile_ms(0.95) for result in results]
@@ -206,5 +226,13 @@ def add_api_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-leads", type=int, default=20_000, help="Leads seeded first.")
     parser.add_argument("--api-requests", type=int, default=1_000, help="Inquiries per round.")
     parser.add_argument("--api-rounds", type=int, default=3)
-    parser.add_argument("--api-threads", type=int, default=8, help="Client connections.")
+    parser.add_argument(
+        "--api-threads", type=int, help="Client connections (8; 32 with --api-rate)."
+    )
+    parser.add_argument(
+        "--api-rate",
+        type=float,
+        default=0,
+        help="Inquiries a second, each timed from when it fell due (default: as fast as answered).",
+    )
     parser.add_argument("--api-workers", type=int, default=3, help="Server processes.")
