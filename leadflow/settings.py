@@ -113,7 +113,7 @@ DATABASE_URL = os.environ.get("LEADFLOW_DATABASE_URL", "")
 
 def sqlite_database(path: Path | str) -> dict[str, Any]:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "leadflow.core.sqlite",
         "NAME": str(path),
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from typing import Any, cast
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
 from leadflow.factories import channel
+from leadflow.intake.models import Channel
 from leadflow.leads.models import Lead
 from leadflow.leads.services import lead_create, lead_update
 
@@ -66,3 +68,67 @@ def test_parallel_edits_of_one_lead_give_one_winner_per_version() -> None:
     assert sorted(outcomes) == ["ConflictError"] * 4 + ["saved"]
     lead.refresh_from_db()
     assert lead.version == 2
+
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's write lock and busy timeout"
+)
+
+
+def _hold_write_lock(started: threading.Event, release: threading.Event) -> None:
+    try:
+        with transaction.atomic():
+            Channel.objects.create(slug="holder", name="Holder")
+            started.set()
+            release.wait(10)
+    finally:
+        connection.close()
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_writer_that_finds_the_database_busy_goes_on_once_it_is_free() -> None:
+    started, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(started, release))
+    holder.start()
+    assert started.wait(10)
+    threading.Timer(0.2, release.set).start()
+    with transaction.atomic():
+        Channel.objects.create(slug="waiter", name="Waiter")
+        assert release.is_set()  # the transaction began only after the holder's ended
+    holder.join()
+    assert set(
+        Channel.objects.filter(slug__in=["holder", "waiter"]).values_list("slug", flat=True)
+    ) == {
+        "holder",
+        "waiter",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == cast(Any, connection).busy_timeout_ms
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_writer_gives_up_with_sqlites_error_after_the_timeout() -> None:
+    started, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(started, release))
+    holder.start()
+    try:
+        assert started.wait(10)
+        connection.ensure_connection()
+        sqlite: Any = connection
+        configured = sqlite.busy_timeout_ms
+        sqlite.busy_timeout_ms = 50
+        try:
+            with pytest.raises(OperationalError, match="locked"), transaction.atomic():
+                Channel.objects.create(slug="waiter", name="Waiter")
+            with connection.cursor() as cursor:  # statements wait again, as configured
+                cursor.execute("PRAGMA busy_timeout")
+                assert cursor.fetchone()[0] == 50
+        finally:
+            sqlite.busy_timeout_ms = configured
+    finally:
+        release.set()
+        holder.join()
+    assert not Channel.objects.filter(slug="waiter").exists()
