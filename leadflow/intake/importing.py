@@ -897,13 +897,19 @@ class BatchWriter:
     # -- steps --
 
     def _earlier_inquiries(self, fingerprints: list[str]) -> dict[str, tuple[int, int | None]]:
+        # By fingerprint alone, the channel checked here: with "channel_id = %s"
+        # in the query SQLite (without statistics, as during a first import)
+        # walks the channel's index, every inquiry of the channel for each batch,
+        # and the import slows down with every row it adds.
         found: dict[str, tuple[int, int | None]] = {}
+        channel_id = self.channel.pk
         sql = (
-            f"SELECT fingerprint, id, lead_id FROM {_table(Inquiry)}"
-            " WHERE channel_id = %s AND fingerprint IN ({in_list}) ORDER BY id DESC"
+            f"SELECT fingerprint, channel_id, id, lead_id FROM {_table(Inquiry)}"
+            " WHERE fingerprint IN ({in_list}) ORDER BY id DESC"
         )
-        for fingerprint, pk, lead_id in _select_in(sql, fingerprints, before=[self.channel.pk]):
-            found[fingerprint] = (pk, lead_id)  # the oldest wins (ordered newest first)
+        for fingerprint, channel, pk, lead_id in _select_in(sql, fingerprints):
+            if channel == channel_id:
+                found[fingerprint] = (pk, lead_id)  # the oldest wins (ordered newest first)
         return found
 
     def _inquiry(self, row: PreparedRow, pk: int) -> Any:
