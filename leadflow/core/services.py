@@ -15,6 +15,7 @@ from django.utils import timezone
 from leadflow.core.context import current_interface
 from leadflow.core.exceptions import ConflictError
 from leadflow.core.models import AuditEvent, Event, EventKind
+from leadflow.core.rows import row_insert
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -65,16 +66,18 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
-        occurred_at=timezone.now(),
-        actor=actor,
-        interface=current_interface(),
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:255],
-        before=before,
-        after=after,
+    return row_insert(
+        AuditEvent(
+            occurred_at=timezone.now(),
+            actor=actor,
+            interface=current_interface(),
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:255],
+            before=before,
+            after=after,
+        )
     )
 
 
@@ -103,9 +106,7 @@ def event_build(
 
 def event_record(**kwargs: Any) -> Event:
     """Append one event. Takes the keywords of :func:`event_build`."""
-    event = event_build(**kwargs)
-    event.save()
-    return event
+    return row_insert(event_build(**kwargs))
 
 
 def lock_for_edit(queryset: models.QuerySet[M], pk: Any, version: int | None) -> M:

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from leadflow.core.rows import RowReader
+from leadflow.core.rows import RowReader, row_insert
 from leadflow.identity.services import identity_lock
 from leadflow.intake.models import IdempotencyRecord
 
@@ -48,12 +48,14 @@ def idempotent_answer(
             record = _RECORD.first(scope, key)
             if record is None:
                 status, content = answer()
-                IdempotencyRecord.objects.create(
-                    scope=scope,
-                    key=key,
-                    request_hash=request_hash,
-                    status_code=status,
-                    response=content,
+                row_insert(
+                    IdempotencyRecord(
+                        scope=scope,
+                        key=key,
+                        request_hash=request_hash,
+                        status_code=status,
+                        response=content,
+                    )
                 )
                 return status, content, False
     if record.request_hash != request_hash:

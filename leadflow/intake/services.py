@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.core.models import EventKind
-from leadflow.core.rows import RowReader
+from leadflow.core.rows import RowReader, row_insert
 from leadflow.core.services import event_record
 from leadflow.identity.matching import Match, MatchLevel, Person, blocking_keys, person_from
 from leadflow.identity.selectors import match_candidates, match_key_mark, match_keys_added
@@ -244,21 +244,23 @@ def inquiry_submit(
     if reason:
         inquiry.outcome = InquiryOutcome.REJECTED
         inquiry.reason = reason
-        inquiry.save()
+        row_insert(inquiry)
         return inquiry
 
     if not draft.reachable:
         inquiry.outcome = InquiryOutcome.INTEREST
-        inquiry.interest = Interest.objects.create(
-            channel=channel,
-            campaign=campaign,
-            name=_interest_name(cleaned),
-            company_name=cleaned.get("company_name", ""),
-            email=cleaned.get("email", ""),
-            phone=cleaned.get("phone", ""),
-            message=message,
+        inquiry.interest = row_insert(
+            Interest(
+                channel=channel,
+                campaign=campaign,
+                name=_interest_name(cleaned),
+                company_name=cleaned.get("company_name", ""),
+                email=cleaned.get("email", ""),
+                phone=cleaned.get("phone", ""),
+                message=message,
+            )
         )
-        inquiry.save()
+        row_insert(inquiry)
         return inquiry
 
     matches = draft.matches
@@ -285,7 +287,7 @@ def inquiry_submit(
     )
     inquiry.outcome = InquiryOutcome.CREATED
     inquiry.lead = lead
-    inquiry.save()
+    row_insert(inquiry)
     for match in matches:
         if match.lead_id is not None:
             duplicate_pair_record(
@@ -320,7 +322,7 @@ def _attach(
         contact = lead.contact
     inquiry.lead = lead
     inquiry.contact = contact
-    inquiry.save()
+    row_insert(inquiry)
 
     data = {
         "inquiry": inquiry.pk,

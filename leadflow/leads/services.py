@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.core.models import EventKind
+from leadflow.core.rows import row_insert
 from leadflow.core.services import (
     UNSET,
     UnsetType,
@@ -156,7 +157,7 @@ def lead_create(
         **cleaned,
     )
     lead.full_clean(exclude=["channel", "owner", "team", "campaign", "contact", "deal"])
-    lead.save()
+    row_insert(lead)
     event_record(kind=EventKind.CREATED, actor=actor, lead=lead, to_value=lead.status)
     if owner is not None:
         event_record(kind=EventKind.OWNER_CHANGED, actor=actor, lead=lead, to_value=owner.pk)

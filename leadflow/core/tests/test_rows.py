@@ -76,3 +76,24 @@ def test_datetime_parameters_and_json_columns_are_converted_both_ways() -> None:
     assert (
         reader.first(now + datetime.timedelta(seconds=1), now + datetime.timedelta(hours=1)) is None
     )
+
+
+@pytest.mark.django_db
+def test_row_insert_writes_what_save_would_and_refuses_rows_that_exist() -> None:
+    from leadflow.core.models import AuditEvent
+    from leadflow.core.rows import row_insert
+
+    rep = make_user("rhys")
+    written = row_insert(
+        AuditEvent(occurred_at=timezone.now(), actor=rep, action="x.y", after={"a": 1})
+    )
+    assert written.pk is not None and not written._state.adding
+    stored = AuditEvent.objects.get(pk=written.pk)
+    assert _fields(stored) == _fields(written)
+    written.action = "x.z"
+    written.save()  # an update now, as after save()
+    assert AuditEvent.objects.get(pk=written.pk).action == "x.z"
+    with pytest.raises(ValueError, match="new rows only"):
+        row_insert(written)
+    with pytest.raises(ValueError, match="unsaved related object"):
+        row_insert(AuditEvent(occurred_at=timezone.now(), actor=User(username="ghost"), action="x"))
