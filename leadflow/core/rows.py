@@ -143,7 +143,7 @@ def row_insert(obj: M) -> M:
     connection = connections[router.db_for_write(model)]
     if obj.pk is not None or not obj._state.adding:
         raise ValueError(f"row_insert writes new rows only, not {meta.label} {obj.pk}.")
-    obj._prepare_related_fields_for_save(operation_name="row_insert")
+    obj._prepare_related_fields_for_save(operation_name="row_insert")  # type: ignore[attr-defined]
     prepared = _INSERTS.get((model, connection.alias))
     if prepared is None:
         if not isinstance(meta.pk, AutoFieldMixin):
