@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from leadflow.activities.models import Activity, ActivityKind, Notification
 from leadflow.activities.tasks import notification_email_send
 from leadflow.core.models import EventKind
+from leadflow.core.rows import row_insert
 from leadflow.core.services import (
     audit_record,
     changed_fields,
@@ -84,7 +85,7 @@ def activity_create(
         created_by=actor,
     )
     _check(activity)
-    activity.save()
+    row_insert(activity)
     event_record(
         kind=EventKind.ACTIVITY_LOGGED,
         actor=actor,

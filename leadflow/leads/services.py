@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.core.models import EventKind
-from leadflow.core.rows import row_insert
+from leadflow.core.rows import RowReader, row_insert
 from leadflow.core.services import (
     UNSET,
     UnsetType,
@@ -207,13 +207,23 @@ def leads_triage(*, limit: int | None = None) -> int:
     return done
 
 
+_LEAD_WITH_OWNER = RowReader(Lead, 't."id" = %s', related=["owner"])
+
+
 @transaction.atomic
 def _triage_one(pk: int, *, rules: list[RoutingRule], targets: dict[str, Target]) -> int:
     # Claiming by clearing the mark: a second worker's UPDATE waits for this
     # transaction and then finds nothing to claim.
-    if not Lead.objects.filter(pk=pk, triage_pending=True).update(triage_pending=False):
-        return 0
-    lead = Lead.objects.select_related("owner").get(pk=pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Lead._meta.db_table} SET triage_pending = %s "
+            "WHERE id = %s AND triage_pending = %s",
+            [False, pk, True],
+        )
+        if not cursor.rowcount:
+            return 0
+    lead = _LEAD_WITH_OWNER.first(pk)
+    assert lead is not None
     lead_route(lead=lead, actor=None, rules=rules, targets=targets)
     return 1
 

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from leadflow.accounts.models import Role, User
 from leadflow.core.models import EventKind
+from leadflow.core.rows import row_insert
 from leadflow.core.services import (
     audit_record,
     changed_fields,
@@ -336,7 +337,7 @@ def first_response_open(
         owner=lead.owner,
         due_at=due,
     )
-    return FirstResponse.objects.create(lead=lead, task=task, rule=rule, due_at=due)
+    return row_insert(FirstResponse(lead=lead, task=task, rule=rule, due_at=due))
 
 
 @dataclass

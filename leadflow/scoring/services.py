@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,9 +145,22 @@ def _refresh(leads: Sequence[Lead], context: _Context) -> int:
             )
         )
     if changed:
-        Lead.objects.bulk_update(
-            changed, ["score", "predicted_probability", "funnel_class", "temperature"]
-        )
+        # One prepared UPDATE for all: bulk_update's CASE per column costs more to build.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {Lead._meta.db_table} SET score = %s, predicted_probability = %s, "
+                "funnel_class = %s, temperature = %s WHERE id = %s",
+                [
+                    (
+                        row.score,
+                        row.predicted_probability,
+                        row.funnel_class,
+                        row.temperature,
+                        row.pk,
+                    )
+                    for row in changed
+                ],
+            )
     LeadScore.objects.bulk_create(
         details,
         update_conflicts=True,
