@@ -414,6 +414,11 @@ class PreparedRow:
     values_json: str = "{}"
     fields_json: str = "{}"
     custom_json: str = "{}"
+    # The row's inquiry and, should it create one, its lead as values in the
+    # tables' column order, built in the cleaning process too
+    # (``BatchWriter.prepare``); the writer adds ids, times and the outcome.
+    inquiry_values: list[Any] | None = None
+    lead_values: list[Any] | None = None
 
 
 class RowCleaner:
@@ -542,8 +547,12 @@ def prepared_batches(
     start: int,
     batch_size: int,
     forked: bool = False,
+    prepare: Callable[[PreparedRow], None] | None = None,
 ) -> Generator[list[PreparedRow], None, None]:
     """The rows after ``start``, cleaned, ``batch_size`` at a time.
+
+    ``prepare`` (``BatchWriter.prepare``) is called on each row still to be
+    decided, in the process that cleans.
 
     With ``forked`` a child process reads and cleans the rows and hands each
     batch over a pipe; it is at most one batch ahead (the pipe's writes block
@@ -554,18 +563,37 @@ def prepared_batches(
     if not forked:
         batch: list[PreparedRow] = []
         for number, cells in source.rows(start=start):
-            batch.append(cleaner.clean(number, cells))
+            batch.append(_cleaned(cleaner, prepare, number, cells))
             if len(batch) >= batch_size:
                 yield batch
                 batch = []
         if batch:
             yield batch
         return
-    yield from _batches_from_child(source, cleaner, start=start, batch_size=batch_size)
+    yield from _batches_from_child(
+        source, cleaner, start=start, batch_size=batch_size, prepare=prepare
+    )
+
+
+def _cleaned(
+    cleaner: RowCleaner,
+    prepare: Callable[[PreparedRow], None] | None,
+    number: int,
+    cells: Sequence[str],
+) -> PreparedRow:
+    row = cleaner.clean(number, cells)
+    if prepare is not None and row.result is None:
+        prepare(row)
+    return row
 
 
 def _batches_from_child(
-    source: RowSource, cleaner: RowCleaner, *, start: int, batch_size: int
+    source: RowSource,
+    cleaner: RowCleaner,
+    *,
+    start: int,
+    batch_size: int,
+    prepare: Callable[[PreparedRow], None] | None = None,
 ) -> Iterator[list[PreparedRow]]:
     import multiprocessing
 
@@ -573,7 +601,7 @@ def _batches_from_child(
     receiving, sending = context.Pipe(duplex=False)
     child = context.Process(
         target=_clean_in_child,
-        args=(sending, source, cleaner, start, batch_size),
+        args=(sending, source, cleaner, start, batch_size, prepare),
         daemon=True,
         name="leadflow-import-cleaner",
     )
@@ -601,13 +629,18 @@ def _batches_from_child(
 
 
 def _clean_in_child(
-    sending: Any, source: RowSource, cleaner: RowCleaner, start: int, batch_size: int
+    sending: Any,
+    source: RowSource,
+    cleaner: RowCleaner,
+    start: int,
+    batch_size: int,
+    prepare: Callable[[PreparedRow], None] | None = None,
 ) -> None:
     die_with_parent(signal.SIGKILL)
     try:
         batch: list[PreparedRow] = []
         for number, cells in source.rows(start=start):
-            batch.append(cleaner.clean(number, cells))
+            batch.append(_cleaned(cleaner, prepare, number, cells))
             if len(batch) >= batch_size:
                 sending.send(("batch", batch))
                 batch = []
@@ -665,10 +698,16 @@ class _Values:
 class _NewLead:
     """A lead this batch creates, still in memory (later rows may complete it)."""
 
-    lead: Any  # _Values of a Lead
+    values: list[Any]  # in the lead table's column order, as prepared from its row
     row: PreparedRow
     keys: set[str]
-    completed: bool = False
+    pk: int = 0
+    # The lead as a _Values once a later row of the batch completes it.
+    lead: Any = None
+
+    @property
+    def completed(self) -> bool:
+        return self.lead is not None
 
 
 class _Target:
@@ -761,11 +800,69 @@ class BatchWriter:
         self.actor = actor
         self.actor_id = actor.pk if actor is not None else None
         self.lead_columns, self.lead_defaults = _Values.defaults_of(Lead)
+        campaign_id = campaign.pk if campaign is not None else None
+        # Where each column's value sits in a row of values, and a new row's
+        # values before the row's own are put in.
+        self.lead_at = {name: index for index, name in enumerate(self.lead_columns)}
+        self.lead_template = self._template(
+            self.lead_columns,
+            self.lead_defaults,
+            channel_id=channel.pk,
+            campaign_id=campaign_id,
+            origin_class=channel.origin_class,
+            triage_pending=True,
+        )
         # Most candidates sharing a key (a common name in a big town) are
         # someone else: ruled out cheaply before the full comparison, with the
         # dedupe scan's margin (compare() rounds its confidence).
         self.needed = possible_logit() - 0.01
         self.inquiry_columns, self.inquiry_defaults = _Values.defaults_of(Inquiry)
+        self.inquiry_at = {name: index for index, name in enumerate(self.inquiry_columns)}
+        self.inquiry_template = self._template(
+            self.inquiry_columns,
+            self.inquiry_defaults,
+            channel_id=channel.pk,
+            campaign_id=campaign_id,
+            submitted_by_id=self.actor_id,
+        )
+
+    @staticmethod
+    def _template(columns: list[str], defaults: Mapping[str, Any], **values: Any) -> list[Any]:
+        return [values[name] if name in values else defaults[name] for name in columns]
+
+    def prepare(self, row: PreparedRow) -> None:
+        """The row's inquiry and new-lead values, all but what the writing decides.
+
+        Runs where rows are cleaned (:func:`prepared_batches`), which is
+        another process for a large file: the process writing has less to do.
+        """
+        # {"import": job, "row": number, "values": {...}[, "outcome": ...]} as json.dumps writes it.
+        outcome = f', "outcome": {json.dumps(row.outcome)}' if row.outcome else ""
+        inquiry = list(self.inquiry_template)
+        at = self.inquiry_at
+        inquiry[at["payload"]] = EncodedJSON(
+            f'{{"import": {self.job.pk:d}, "row": {row.number:d}, '
+            f'"values": {row.values_json}{outcome}}}'
+        )
+        inquiry[at["fields"]] = EncodedJSON(row.fields_json)
+        inquiry[at["custom"]] = EncodedJSON(row.custom_json)
+        inquiry[at["fingerprint"]] = row.fingerprint
+        row.inquiry_values = inquiry
+        if not (row.spam or row.unreachable):
+            lead = list(self.lead_template)
+            at = self.lead_at
+            for name, value in row.fields.items():
+                if name in PERSON_FIELDS:
+                    lead[at[name]] = value
+            lead[at["custom"]] = EncodedJSON(row.custom_json)
+            lead[at["temperature"]] = temperature_for_timeframe(
+                row.fields.get("purchase_timeframe", "")
+            )
+            lead[at["outcome"]] = row.outcome
+            row.lead_values = lead
+        # Nothing else reads the cells or the JSON texts: not sent to the writer.
+        row.values = {}
+        row.values_json = row.fields_json = row.custom_json = ""
 
     def write(self, rows: Sequence[PreparedRow]) -> list[RowResult]:
         now = timezone.now()
@@ -804,22 +901,24 @@ class BatchWriter:
                 seen[row.fingerprint] = row
                 fresh.append(row)
 
-        inquiries: list[Inquiry] = []
+        inquiries: list[list[Any]] = []
         inquiry_ids = IdReservation(Inquiry)
-        interests: list[tuple[Interest, Inquiry]] = []
+        interests: list[tuple[Interest, list[Any]]] = []
         leadable: list[PreparedRow] = []
+        at = self.inquiry_at
         for row in fresh:
             inquiry = self._inquiry(row, inquiry_ids.take())
             reason = row.spam
             if reason:
-                inquiry.outcome, inquiry.reason = InquiryOutcome.REJECTED, reason
+                inquiry[at["outcome"]] = InquiryOutcome.REJECTED
+                inquiry[at["reason"]] = reason
                 inquiries.append(inquiry)
                 results[row.number] = RowResult(
                     row.number, REJECTED, external_id=row.external_id, reason=reason
                 )
                 continue
             if row.unreachable:
-                inquiry.outcome = InquiryOutcome.INTEREST
+                inquiry[at["outcome"]] = InquiryOutcome.INTEREST
                 inquiries.append(inquiry)
                 interests.append((self._interest(row), inquiry))
                 results[row.number] = RowResult(
@@ -832,32 +931,31 @@ class BatchWriter:
         new_leads, attachments, pairs = self._decide(leadable, results)
         lead_ids = IdReservation(Lead)
         for new in new_leads:
-            new.lead.pk = lead_ids.take()
+            new.pk = lead_ids.take()
         for row in leadable:
             inquiry = row.inquiry  # type: ignore[attr-defined]
             inquiries.append(inquiry)
             result = results[row.number]
             if result.outcome == CREATED:
                 new = self._new_of[row.number]
-                inquiry.outcome, inquiry.lead_id = InquiryOutcome.CREATED, new.lead.pk
-                result.lead_id = new.lead.pk
+                inquiry[at["outcome"]] = InquiryOutcome.CREATED
+                inquiry[at["lead_id"]] = result.lead_id = new.pk
 
         events: list[tuple[Any, ...]] = [
-            self._event_row(EventKind.CREATED, lead_id=new.lead.pk, to_value=new.lead.status)
+            self._event_row(EventKind.CREATED, lead_id=new.pk, to_value=LeadStatus.NEW)
             for new in new_leads
         ]
 
         if interests:
             stored = Interest.objects.bulk_create([interest for interest, _ in interests])
             for interest, (_interest, inquiry) in zip(stored, interests, strict=True):
-                inquiry.interest_id = interest.pk
+                inquiry[at["interest_id"]] = interest.pk
 
         # Leads first: inquiries, keys and events point at them.
         if new_leads:
-            read = operator.attrgetter(*self.lead_columns)
-            BulkTable(Lead, self.lead_columns).insert([read(new.lead) for new in new_leads])
+            BulkTable(Lead, self.lead_columns).insert([self._lead_row(new) for new in new_leads])
             key_rows = [
-                (key, new.lead.pk, None)
+                (key, new.pk, None)
                 for new in new_leads
                 for key in (
                     blocking_keys(person_from(new.lead.__dict__, new.lead.custom))
@@ -872,8 +970,7 @@ class BatchWriter:
         attached_events, refreshed = self._attach_all(attachments, results)
         events += attached_events
         if inquiries:
-            read = operator.attrgetter(*self.inquiry_columns)
-            BulkTable(Inquiry, self.inquiry_columns).insert([read(i) for i in inquiries])
+            BulkTable(Inquiry, self.inquiry_columns).insert(inquiries)
         if events:
             BulkTable(Event, _EVENT_COLUMNS).insert(events)
         if pairs:
@@ -887,7 +984,7 @@ class BatchWriter:
                 ],
                 ignore_conflicts=True,
             )
-        created_ids = [new.lead.pk for new in new_leads]
+        created_ids = [new.pk for new in new_leads]
         if created_ids:
             self._after_create(created_ids)
         ordered = [results[row.number] for row in rows]
@@ -912,25 +1009,16 @@ class BatchWriter:
                 found[fingerprint] = (pk, lead_id)  # the oldest wins (ordered newest first)
         return found
 
-    def _inquiry(self, row: PreparedRow, pk: int) -> Any:
-        # {"import": job, "row": number, "values": {...}[, "outcome": ...]} as json.dumps writes it.
-        outcome = f', "outcome": {json.dumps(row.outcome)}' if row.outcome else ""
-        payload = EncodedJSON(
-            f'{{"import": {self.job.pk:d}, "row": {row.number:d}, '
-            f'"values": {row.values_json}{outcome}}}'
-        )
-        return _Values(
-            self.inquiry_defaults,
-            id=pk,
-            received_at=self.now,
-            channel_id=self.channel.pk,
-            campaign_id=self.campaign.pk if self.campaign is not None else None,
-            payload=payload,
-            fields=EncodedJSON(row.fields_json),
-            custom=EncodedJSON(row.custom_json),
-            fingerprint=row.fingerprint,
-            submitted_by_id=self.actor_id,
-        )
+    def _inquiry(self, row: PreparedRow, pk: int) -> list[Any]:
+        """The row's inquiry as values in ``inquiry_columns`` order, with its id."""
+        if row.inquiry_values is None:
+            self.prepare(row)
+        assert row.inquiry_values is not None
+        # A copy: the same rows are written again if a batch is retried.
+        values = list(row.inquiry_values)
+        values[self.inquiry_at["id"]] = pk
+        values[self.inquiry_at["received_at"]] = self.now
+        return values
 
     def _interest(self, row: PreparedRow) -> Interest:
         fields = row.fields
@@ -944,21 +1032,21 @@ class BatchWriter:
             phone=fields.get("phone", ""),
         )
 
-    def _new_lead(self, row: PreparedRow) -> _Values:
-        fields = {name: value for name, value in row.fields.items() if name in PERSON_FIELDS}
-        return _Values(
-            self.lead_defaults,
-            created_at=self.now,
-            updated_at=self.now,
-            channel_id=self.channel.pk,
-            campaign_id=self.campaign.pk if self.campaign is not None else None,
-            custom=EncodedJSON(row.custom_json),  # a dict once a later row completes the lead
-            origin_class=self.channel.origin_class,
-            temperature=temperature_for_timeframe(fields.get("purchase_timeframe", "")),
-            outcome=row.outcome,
-            triage_pending=True,
-            **fields,
-        )
+    def _new_lead(self, row: PreparedRow) -> _NewLead:
+        assert row.lead_values is not None  # prepared with the inquiry
+        return _NewLead(values=row.lead_values, row=row, keys=set(row.keys))
+
+    def _lead_row(self, new: _NewLead) -> Sequence[Any]:
+        """A new lead's values in ``lead_columns`` order, as it is written."""
+        if new.lead is not None:
+            new.lead.created_at = new.lead.updated_at = self.now
+            new.lead.id = new.pk
+            return operator.attrgetter(*self.lead_columns)(new.lead)
+        values = list(new.values)
+        at = self.lead_at
+        values[at["id"]] = new.pk
+        values[at["created_at"]] = values[at["updated_at"]] = self.now
+        return values
 
     def _candidates(
         self, rows: Sequence[PreparedRow]
@@ -1042,7 +1130,7 @@ class BatchWriter:
                         target = _Target()
                         contact_targets.setdefault(ref, []).append(target)
                 else:
-                    new = _NewLead(lead=self._new_lead(row), row=row, keys=set(row.keys))
+                    new = self._new_lead(row)
                     new_leads.append(new)
                     self._new_of[row.number] = new
                     for key in row.keys:
@@ -1120,10 +1208,10 @@ class BatchWriter:
 
     def _fill_new(self, new: _NewLead, row: PreparedRow, new_by_key: dict) -> None:
         """A later row of the batch completes a lead this batch creates (gaps only)."""
+        if new.lead is None:
+            new.lead = _Values(dict(zip(self.lead_columns, new.values, strict=True)))
+            new.lead.custom = dict(new.row.custom)
         lead = new.lead
-        if not new.completed:
-            lead.custom = dict(new.row.custom)
-        new.completed = True
         for name, value in row.fields.items():
             if name in PERSON_FIELDS and value and not getattr(lead, name):
                 setattr(lead, name, value)
@@ -1184,32 +1272,32 @@ class BatchWriter:
         current: dict[int, Lead] = {}
         for row, target, match in attachments:
             inquiry = row.inquiry  # type: ignore[attr-defined]
+            at = self.inquiry_at
             confidence = match["confidence"]
-            inquiry.outcome = InquiryOutcome.ATTACHED
-            inquiry.match_confidence = confidence
-            inquiry.match_explanation = match["explanation"]
-            inquiry.needs_review = match_level(confidence) != MatchLevel.CERTAIN
+            needs_review = match_level(confidence) != MatchLevel.CERTAIN
+            inquiry[at["outcome"]] = InquiryOutcome.ATTACHED
+            inquiry[at["match_confidence"]] = confidence
+            inquiry[at["match_explanation"]] = match["explanation"]
+            inquiry[at["needs_review"]] = needs_review
             result = results[row.number]
             data = {
-                "inquiry": inquiry.pk,
+                "inquiry": inquiry[at["id"]],
                 "channel": self.channel.slug,
                 "confidence": confidence,
                 "matched_on": sorted(
                     name for name, item in match["explanation"].items() if item["weight"] > 0
                 ),
-                "needs_review": inquiry.needs_review,
+                "needs_review": needs_review,
             }
             if target.new is not None:
-                inquiry.lead_id = target.new.lead.pk
-                result.lead_id = target.new.lead.pk
-                events.append(self._attached_event(data, lead_id=target.new.lead.pk))
+                inquiry[at["lead_id"]] = result.lead_id = target.new.pk
+                events.append(self._attached_event(data, lead_id=target.new.pk))
                 continue
             lead = target.lead
             if lead is not None:
                 lead = current.get(lead.pk, lead)
-            inquiry.lead_id = lead.pk if lead is not None else None
-            inquiry.contact_id = target.contact.pk if target.contact is not None else None
-            result.lead_id = inquiry.lead_id
+            inquiry[at["lead_id"]] = result.lead_id = lead.pk if lead is not None else None
+            inquiry[at["contact_id"]] = target.contact.pk if target.contact is not None else None
             if target.contact is not None:
                 contact = target.contact
                 if lead is None:
@@ -1332,7 +1420,7 @@ class BatchWriter:
 
 
 def _lead_pk(ref: int | _NewLead) -> int:
-    return ref if isinstance(ref, int) else ref.lead.pk
+    return ref if isinstance(ref, int) else ref.pk
 
 
 # --- Running a job -------------------------------------------------------------------
@@ -1451,7 +1539,12 @@ def import_job_run(
         created_before = job.created
         forked = (job.rows_estimated or 0) - job.rows_done >= FORK_CLEANER_ROWS
         batches = prepared_batches(
-            source, cleaner, start=job.rows_done, batch_size=batch_size, forked=forked
+            source,
+            cleaner,
+            start=job.rows_done,
+            batch_size=batch_size,
+            forked=forked,
+            prepare=writer.prepare,
         )
         # The statistics are refreshed with the import's settings too: with the
         # database memory-mapped again, reading all of it would count as memory.
