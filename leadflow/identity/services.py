@@ -74,7 +74,15 @@ def match_keys_refresh(
     if not new:
         owned = Q(lead=lead) if lead is not None else Q(contact=contact)
         MatchKey.objects.filter(owned).delete()
-    MatchKey.objects.bulk_create(match_keys_build(lead=lead, contact=contact))
+    keys = match_keys_build(lead=lead, contact=contact)
+    if keys:
+        # Runs for every new lead: one prepared INSERT, cheaper than bulk_create's.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {MatchKey._meta.db_table} (value, lead_id, contact_id) "
+                "VALUES (%s, %s, %s)",
+                [(key.value, key.lead_id, key.contact_id) for key in keys],
+            )
 
 
 def identity_lock(keys: Iterable[str]) -> None:
