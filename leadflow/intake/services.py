@@ -299,6 +299,9 @@ def inquiry_submit(
     return inquiry
 
 
+_LEAD_WITH_OWNER = RowReader(Lead, 't."id" = %s', related=["owner"])
+
+
 def _attach(
     inquiry: Inquiry,
     match: Match,
@@ -315,7 +318,7 @@ def _attach(
     inquiry.match_confidence = match.confidence
     inquiry.match_explanation = match.explanation
     inquiry.needs_review = match.level != MatchLevel.CERTAIN
-    lead = Lead.objects.filter(pk=match.lead_id).first() if match.lead_id else None
+    lead = _LEAD_WITH_OWNER.first(match.lead_id) if match.lead_id else None
     contact = Contact.objects.filter(pk=match.contact_id).first() if match.contact_id else None
     if lead is not None and lead.status == LeadStatus.CONVERTED and lead.contact_id:
         # A converted lead's person is a customer now: the contact card is theirs.
