@@ -145,3 +145,62 @@ def test_the_embed_snippet_passes_the_host_pages_utm_and_referrer_into_the_form(
     # The page the form sat on, without its query string.
     assert inquiry.payload["page_url"] == f"{host_site.url}/landing.html"
     assert errors == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_utm_and_referrer_of_the_landing_page_reach_a_form_on_a_later_page(
+    live_server: Any, browser_context: Any, host_site: HostSite
+) -> None:
+    webform = public.webform_create(
+        actor=make_user("mia", Role.MARKETER),
+        name="Contact us",
+        slug="contact",
+        fields=[{"name": "first_name", "required": True}, {"name": "email", "required": True}],
+        channel=channel("web-form"),
+        min_fill_seconds=0,
+        thank_you_message="Thank you.",
+    )
+    # The snippet as the set-up page gives it (the test above copies it from there).
+    snippet = (
+        f'<iframe data-leadflow-form src="{live_server.url}/f/{webform.slug}/" width="100%" '
+        f'height="640"></iframe><script src="{live_server.url}/static/intake/embed.js" async>'
+        "</script>"
+    )
+    with HostSite() as search_site:
+        # A search result on another site leads to a tagged landing page…
+        search_site.pages["/results.html"] = (
+            f'<!doctype html><html><body><a id="go" href="{host_site.url}/landing.html'
+            '?utm_source=search&utm_medium=cpc&utm_campaign=kites">Kites</a></body></html>'
+        )
+        host_site.pages["/landing.html"] = (
+            '<!doctype html><html><body><h1>Kites</h1><a id="contact" href="/contact.html">'
+            f"Contact us</a>{snippet}</body></html>"
+        )
+        # …whose link takes the visitor to the contact page holding the form.
+        host_site.pages["/contact.html"] = f"<!doctype html><html><body>{snippet}</body></html>"
+        visitor = browser_context.new_page()
+        errors: list[str] = []
+        visitor.on("pageerror", lambda error: errors.append(str(error)))
+        visitor.goto(f"{search_site.url}/results.html")
+        visitor.click("#go")
+        visitor.wait_for_selector("iframe[data-leadflow-form][data-leadflow-forwarded]")
+        visitor.click("#contact")
+        visitor.wait_for_url("**/contact.html")
+        frame = visitor.wait_for_selector(
+            "iframe[data-leadflow-form][data-leadflow-forwarded]"
+        ).content_frame()
+        frame.wait_for_url("**utm_source=search**")
+        frame.wait_for_selector("#id_first_name")
+        frame.fill("#id_first_name", "Ffion")
+        frame.fill("#id_email", "ffion@example.com")
+        frame.click("button[type=submit]")
+        frame.wait_for_selector("text=Thank you.")
+
+    wait_until(lambda: Inquiry.objects.exists())
+    inquiry = Inquiry.objects.get()
+    assert inquiry.utm == {"utm_source": "search", "utm_medium": "cpc", "utm_campaign": "kites"}
+    # The site the visit came from, not the landing page that linked to the form
+    # (browsers tell another site only the origin of the page a link was on).
+    assert inquiry.referrer_url == f"{search_site.url}/"
+    assert inquiry.payload["page_url"] == f"{host_site.url}/contact.html"
+    assert errors == []
