@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gc
 import hashlib
 import io
 import json
@@ -1548,7 +1549,7 @@ def import_job_run(
         )
         # The statistics are refreshed with the import's settings too: with the
         # database memory-mapped again, reading all of it would count as memory.
-        with _connection_for_import():
+        with _connection_for_import(), _collection_for_import():
             try:
                 for batch in batches:
                     _batch_commit(job, writer, batch)
@@ -1606,6 +1607,32 @@ def _connection_for_import() -> Iterator[None]:
         # and the worker that ran the import keeps its connection for other tasks.
         for name, value in before.items():
             raw.execute(f"PRAGMA {name}={value:d}")
+
+
+# Allocations between two collections of the youngest generation during an
+# import (Python's default is 700), and how many of those before each older one.
+IMPORT_GC_THRESHOLDS = (50_000, 20, 20)
+
+
+@contextmanager
+def _collection_for_import() -> Iterator[None]:
+    """Python's garbage collector tuned for an import, and back as it was after it.
+
+    A batch is some hundred thousand objects that live until it is written:
+    with the default thresholds the collector walked them over and over,
+    and walked every object of the program (Django, the caches) in the full
+    collections that their number set off — about a tenth of the importing
+    process's time. Objects from before the import are set aside (frozen)
+    for its duration; the cleaning process, forked inside, inherits both.
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*IMPORT_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _batch_commit(job: ImportJob, writer: BatchWriter, batch: Sequence[PreparedRow]) -> None:
