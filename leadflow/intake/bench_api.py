@@ -59,7 +59,7 @@ def _person(rng: random.Random, n: int) -> dict[str, str]:
         "first_name": rng.choice(FIRST),
         "last_name": rng.choice(LAST),
         "email": f"intake.{n}@example.com",
-        "phone": f"+4420794{n % 100000:05d}",
+        "phone": f"+44207{n % 10_000_000:07d}",  # as many numbers as e-mail addresses
         "channel": rng.choice(CHANNELS),
         "message": f"Please send a quote ({n})",
         "purchase_timeframe": rng.choice(["", "now", "1_month", "6_months"]),
@@ -135,41 +135,54 @@ def drive(
     return IntakeResult(time.perf_counter() - begun, latencies, statuses, outcomes)
 
 
+@dataclass(frozen=True)
+class Load:
+    label: str
+    threads: int
+    rate: float = 0  # inquiries a second, or 0: each as soon as a connection is free
+
+
 def run(
     *,
     leads: int,
     total: int,
-    threads: int,
     workers: int,
     rounds: int,
+    loads: list[Load],
     fresh: bool,
     say: Callable[[str], None],
-    rate: float = 0,
-) -> list[IntakeResult]:
+) -> dict[Load, list[IntakeResult]]:
     env = prepare_database(leads, fresh=fresh, say=say, name="bench-intake", grows=True)
     token = leadflow_command("token", "create", "admin", "--name", "bench", env=env)
     token = token.strip().splitlines()[-1]
-    results = []
+    results: dict[Load, list[IntakeResult]] = {}
     database = Path(env["LEADFLOW_VAR_DIR"]) / "leadflow.sqlite3"
     with serving(env, workers=workers) as (base_url, server):
         drive(base_url, token, total=50, threads=2, seed=1)  # warm up the workers
         wait_for_triage(database)
-        for round_number in range(rounds):
-            cpu_before = cpu_seconds(server.pid)
-            result = drive(
-                base_url, token, total=total, threads=threads, seed=100 + round_number, rate=rate
-            )
-            result.triage_lag = wait_for_triage(database)
-            result.server_cpu = cpu_seconds(server.pid) - cpu_before
-            say(
-                f"  round {round_number + 1}: {result.per_second:6.1f} inquiries/s   "
-                f"median {statistics.median(result.latencies) * 1000:6.1f} ms   "
-                f"p95 {result.percentile_ms(0.95):6.1f} ms   "
-                f"server CPU {result.cpu_ms:5.1f} ms/inquiry   "
-                f"triaged {result.triage_lag:4.1f} s after the last answer   "
-                f"outcomes {dict(result.outcomes)}"
-            )
-            results.append(result)
+        for load in loads:
+            say(f"{load.label}, from {load.threads} client connections:")
+            for round_number in range(rounds):
+                cpu_before = cpu_seconds(server.pid)
+                result = drive(
+                    base_url,
+                    token,
+                    total=total,
+                    threads=load.threads,
+                    seed=100 + len(results) * rounds + round_number,
+                    rate=load.rate,
+                )
+                result.triage_lag = wait_for_triage(database)
+                result.server_cpu = cpu_seconds(server.pid) - cpu_before
+                say(
+                    f"  round {round_number + 1}: {result.per_second:6.1f} inquiries/s   "
+                    f"median {statistics.median(result.latencies) * 1000:6.1f} ms   "
+                    f"p95 {result.percentile_ms(0.95):6.1f} ms   "
+                    f"server CPU {result.cpu_ms:5.1f} ms/inquiry   "
+                    f"triaged {result.triage_lag:4.1f} s after the last answer   "
+                    f"outcomes {dict(result.outcomes)}"
+                )
+                results.setdefault(load, []).append(result)
     return results
 
 
@@ -188,51 +201,77 @@ def wait_for_triage(database: Path, timeout: float = 600) -> float:
 
 
 def run_api(options: argparse.Namespace, say: Callable[[str], None]) -> None:
-    """``leadflow bench intake --scenario api``: sustained inquiries/s and latency (SQLite)."""
-    rate = options.api_rate
-    threads = options.api_threads or (32 if rate else 8)
-    load = f"{rate:g} a second as they fall due" if rate else "each as soon as a connection is free"
+    """``leadflow bench intake --scenario api``: the most inquiries/s, and latency at a set rate.
+
+    First as fast as the server answers (``--api-threads`` connections, each
+    sending its next inquiry when the last is answered): the throughput it
+    sustains. Then, unless ``--api-rate 0``, an open load of ``--api-rate``
+    inquiries a second, each timed from when it fell due: the latency
+    callers see at that rate (at full speed, latency only measures the queue
+    the clients themselves keep full).
+    """
+    fastest = Load("As fast as answered", options.api_threads)
+    loads = [fastest]
+    if options.api_rate:
+        loads.append(
+            Load(f"{options.api_rate:g} a second", options.api_rate_threads, options.api_rate)
+        )
     say(
-        f"API intake: {options.api_requests:,} inquiries × {options.api_rounds} rounds, {load}, "
-        f"from {threads} client connections, {options.api_workers} server workers, "
-        f"{options.api_leads:,} leads already in the database (SQLite, loopback HTTP)"
+        f"API intake: {options.api_requests:,} inquiries × {options.api_rounds} rounds a load, "
+        f"{options.api_workers} server workers, {options.api_leads:,} leads already in the "
+        "database (SQLite, loopback HTTP)"
     )
     results = run(
         leads=options.api_leads,
         total=options.api_requests,
-        threads=threads,
         workers=options.api_workers,
         rounds=options.api_rounds,
+        loads=loads,
         fresh=False,
         say=say,
-        rate=rate,
     )
-    rates = [result.per_second for result in results]
-    p95s = [result.percentile_ms(0.95) for result in results]
+    every = [result for load_results in results.values() for result in load_results]
     failures = sum(
-        count for result in results for status, count in result.statuses.items() if status >= 300
+        count for result in every for status, count in result.statuses.items() if status >= 300
     )
-    cpu = statistics.median(result.cpu_ms for result in results)
-    say(f"median throughput           {statistics.median(rates):>8.1f} inquiries/s (target ≥ 150)")
+    full = results[fastest]
+    cpu = statistics.median(result.cpu_ms for result in full)
+    say(
+        f"median throughput           {statistics.median(r.per_second for r in full):>8.1f} "
+        "inquiries/s as fast as answered (target ≥ 150)"
+    )
+    say(
+        f"median p95 latency          {statistics.median(r.percentile_ms(0.95) for r in full):>8.1f}"
+        f" ms          as fast as answered, {options.api_threads} connections"
+    )
     say(
         f"median server CPU           {cpu:>8.1f} ms per inquiry, scoring and routing included "
         f"(at most {2000 / cpu:.0f} inquiries/s on two idle cores)"
     )
-    say(f"median p95 latency          {statistics.median(p95s):>8.1f} ms          (target ≤ 100)")
+    if options.api_rate:
+        paced = results[loads[1]]
+        say(
+            f"median p95 latency          "
+            f"{statistics.median(r.percentile_ms(0.95) for r in paced):>8.1f} ms          at "
+            f"{statistics.median(r.per_second for r in paced):.1f} inquiries/s (target ≤ 100)"
+        )
     say(f"failed requests             {failures:>8}")
 
 
 def add_api_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-leads", type=int, default=20_000, help="Leads seeded first.")
     parser.add_argument("--api-requests", type=int, default=1_000, help="Inquiries per round.")
-    parser.add_argument("--api-rounds", type=int, default=3)
+    parser.add_argument("--api-rounds", type=int, default=3, help="Rounds of each load.")
     parser.add_argument(
-        "--api-threads", type=int, help="Client connections (8; 32 with --api-rate)."
+        "--api-threads", type=int, default=8, help="Client connections sending as fast as answered."
     )
     parser.add_argument(
         "--api-rate",
         type=float,
-        default=0,
-        help="Inquiries a second, each timed from when it fell due (default: as fast as answered).",
+        default=150,
+        help="Inquiries a second of the second load, each timed from when it fell due (0: none).",
+    )
+    parser.add_argument(
+        "--api-rate-threads", type=int, default=32, help="Client connections of the second load."
     )
     parser.add_argument("--api-workers", type=int, default=3, help="Server processes.")
