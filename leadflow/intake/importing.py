@@ -109,7 +109,12 @@ if TYPE_CHECKING:
     from leadflow.accounts.models import User
     from leadflow.sales.models import Contact
 
-BATCH_SIZE = 1000
+# Rows a batch (one transaction) holds. Each batch writes every index page
+# its rows touch once, and rows of a larger batch share more of them. 2,000
+# rather than 1,000 (200,000 rows): the commits 44 -> 32 us CPU a row, the
+# importing process 193 -> 180 us, 3,950 -> 4,940 rows/s, for about 12 MB
+# more in each of the two processes (442 MB together, proportional).
+BATCH_SIZE = 2000
 
 # What a column can be mapped to: the lead fields and, for history, the outcome.
 IMPORT_FIELDS = (*PERSON_FIELDS, "outcome")
