@@ -13,6 +13,9 @@ from leadflow.intake.services import inquiry_draft, inquiry_submit
 from leadflow.leads.models import Lead
 
 
+# Fifty connections each: both cases on one test process, one after the other, so
+# that PostgreSQL's default hundred connections are not asked for at once.
+@pytest.mark.xdist_group("fifty-connections")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("drafted_first", [False, True], ids=["in-transaction", "api-draft"])
 def test_fifty_simultaneous_inquiries_for_one_new_person_make_one_lead(
