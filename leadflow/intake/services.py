@@ -30,6 +30,7 @@ from leadflow.identity.selectors import match_candidates, match_key_mark, match_
 from leadflow.identity.services import duplicate_pair_record, identity_lock
 from leadflow.intake.models import Inquiry, InquiryOutcome
 from leadflow.leads.models import Interest, Lead, LeadStatus
+from leadflow.leads.selectors import lead_with_owner
 from leadflow.leads.services import (
     PERSON_FIELDS,
     lead_check_reachable,
@@ -299,9 +300,6 @@ def inquiry_submit(
     return inquiry
 
 
-_LEAD_WITH_OWNER = RowReader(Lead, 't."id" = %s', related=["owner"])
-
-
 def _attach(
     inquiry: Inquiry,
     match: Match,
@@ -318,7 +316,7 @@ def _attach(
     inquiry.match_confidence = match.confidence
     inquiry.match_explanation = match.explanation
     inquiry.needs_review = match.level != MatchLevel.CERTAIN
-    lead = _LEAD_WITH_OWNER.first(match.lead_id) if match.lead_id else None
+    lead = lead_with_owner(match.lead_id) if match.lead_id else None
     contact = Contact.objects.filter(pk=match.contact_id).first() if match.contact_id else None
     if lead is not None and lead.status == LeadStatus.CONVERTED and lead.contact_id:
         # A converted lead's person is a customer now: the contact card is theirs.

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from leadflow.core.models import Event
 from leadflow.core.pagination import Page, keyset_paginate
 from leadflow.core.permissions import Action
+from leadflow.core.rows import RowReader
 from leadflow.core.selectors import check_ordering, choice_filter, owner_q, person_search_q
 from leadflow.leads.models import FunnelClass, Lead, LeadStatus, Temperature
 
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
     from leadflow.accounts.models import User
 
 LEAD_ORDERING_FIELDS = ("created_at", "last_name", "score")
+
+_LEAD_WITH_OWNER = RowReader(Lead, 't."id" = %s', related=["owner"])
+
+
+def lead_with_owner(pk: int) -> Lead | None:
+    """A lead and its owner in one prepared look-up, for system work (triage, intake).
+
+    Not scoped by permission: never show its result to a user as it is.
+    """
+    return _LEAD_WITH_OWNER.first(pk)
 
 
 @dataclass(frozen=True)

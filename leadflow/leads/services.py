@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.core.models import EventKind
-from leadflow.core.rows import RowReader, row_insert
+from leadflow.core.rows import row_insert
 from leadflow.core.services import (
     UNSET,
     UnsetType,
@@ -27,6 +27,7 @@ from leadflow.identity.services import KEY_FIELDS, match_keys_refresh
 from leadflow.intake.models import OriginClass
 from leadflow.leads.models import FunnelClass, Lead, LeadStatus, PurchaseTimeframe, Temperature
 from leadflow.leads.qualification import temperature_for_timeframe
+from leadflow.leads.selectors import lead_with_owner
 from leadflow.routing.services import active_rules, lead_route
 from leadflow.routing.sla import Target
 from leadflow.routing.sla import targets as response_targets
@@ -207,9 +208,6 @@ def leads_triage(*, limit: int | None = None) -> int:
     return done
 
 
-_LEAD_WITH_OWNER = RowReader(Lead, 't."id" = %s', related=["owner"])
-
-
 @transaction.atomic
 def _triage_one(pk: int, *, rules: list[RoutingRule], targets: dict[str, Target]) -> int:
     # Claiming by clearing the mark: a second worker's UPDATE waits for this
@@ -222,7 +220,7 @@ def _triage_one(pk: int, *, rules: list[RoutingRule], targets: dict[str, Target]
         )
         if not cursor.rowcount:
             return 0
-    lead = _LEAD_WITH_OWNER.first(pk)
+    lead = lead_with_owner(pk)
     assert lead is not None
     lead_route(lead=lead, actor=None, rules=rules, targets=targets)
     return 1
