@@ -192,3 +192,17 @@ def test_the_import_sets_its_connection_back_as_it_was(
 
     assert during == [[0, importing.IMPORT_WAL_CHECKPOINT_PAGES, -importing.IMPORT_PAGE_CACHE_KB]]
     assert settings() == before != during[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_import_empties_the_write_ahead_log_when_it_ends(tmp_path: Path) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+    log = Path(connection.settings_dict["NAME"] + "-wal")
+
+    job, _ = run_import(write(tmp_path, HEADER + people(5)))
+
+    assert job.created == 5
+    assert log.stat().st_size == 0  # the next request does not copy the import's pages
