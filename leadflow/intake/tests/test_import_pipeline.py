@@ -194,7 +194,7 @@ def test_the_import_sets_its_connection_back_as_it_was(
     assert settings() == before != during[0]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_import_empties_the_write_ahead_log_when_it_ends(tmp_path: Path) -> None:
     from django.db import connection
 
