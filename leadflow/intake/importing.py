@@ -1594,8 +1594,8 @@ def _connection_for_import() -> Iterator[None]:
     A memory-mapped database file counts towards the process's memory and
     would grow with the database; an import reads little of it. Each batch
     changes pages all over the indexes: a larger page cache reads fewer of
-    them again, and copying the write-ahead log into the database every
-    1 GB rather than every 4 MB copies fewer of them more than once.
+    them again, and copying the write-ahead log into the database less
+    often (``IMPORT_WAL_CHECKPOINT_PAGES``) copies fewer of them more than once.
     Commits stay as durable.
     """
     raw = connection.connection if connection.vendor == "sqlite" else None
