@@ -40,7 +40,9 @@ the unassigned queue until it has run.
 Cleaning a row (phone numbers, e-mail addresses, names folded for the
 blocking keys) costs about as much as writing it, so a large file is read
 and cleaned in a forked process while this one decides and writes
-(:func:`prepared_batches`).
+(:func:`prepared_batches`). On SQLite that process also finds the stored
+leads and contacts each row may be (:meth:`BatchWriter.match_stored`); the
+writer looks again only for rows that share a key with a record filed since.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ from leadflow.identity.matching import (
 )
 from leadflow.identity.models import DuplicatePair, MatchKey
 from leadflow.identity.normalise import normalise_email, normalise_phone
-from leadflow.identity.selectors import MAX_CANDIDATES_PER_LOOKUP
+from leadflow.identity.selectors import MAX_CANDIDATES_PER_LOOKUP, match_key_mark
 from leadflow.identity.services import KEY_FIELDS, record_fields
 from leadflow.intake.models import (
     Campaign,
@@ -425,6 +427,12 @@ class PreparedRow:
     # (``BatchWriter.prepare``); the writer adds ids, times and the outcome.
     inquiry_values: list[Any] | None = None
     lead_values: list[Any] | None = None
+    # The stored leads and contacts the row may be, as (confidence,
+    # explanation, "lead" or "contact", id), when the cleaning process looked
+    # them up (``BatchWriter.match_stored``); ``key_mark`` is the newest match
+    # key it could see. None: the writer looks them up.
+    stored: list[tuple[float, dict[str, Any], str, int]] | None = None
+    key_mark: int = 0
 
 
 class RowCleaner:
@@ -554,6 +562,7 @@ def prepared_batches(
     batch_size: int,
     forked: bool = False,
     prepare: Callable[[PreparedRow], None] | None = None,
+    match: Callable[[list[PreparedRow]], None] | None = None,
 ) -> Generator[list[PreparedRow], None, None]:
     """The rows after ``start``, cleaned, ``batch_size`` at a time.
 
@@ -562,9 +571,10 @@ def prepared_batches(
 
     With ``forked`` a child process reads and cleans the rows and hands each
     batch over a pipe; it is at most one batch ahead (the pipe's writes block
-    until this process reads), so memory does not grow with the file. The
-    child touches no database, and it dies with this process, even by
-    ``kill -9``. Closing the generator stops it.
+    until this process reads), so memory does not grow with the file. It
+    dies with this process, even by ``kill -9``. Closing the generator stops it.
+    The child also calls ``match`` (``BatchWriter.match_stored``) on each
+    batch, on a database connection of its own; it writes nothing.
     """
     if not forked:
         batch: list[PreparedRow] = []
@@ -577,7 +587,7 @@ def prepared_batches(
             yield batch
         return
     yield from _batches_from_child(
-        source, cleaner, start=start, batch_size=batch_size, prepare=prepare
+        source, cleaner, start=start, batch_size=batch_size, prepare=prepare, match=match
     )
 
 
@@ -600,6 +610,7 @@ def _batches_from_child(
     start: int,
     batch_size: int,
     prepare: Callable[[PreparedRow], None] | None = None,
+    match: Callable[[list[PreparedRow]], None] | None = None,
 ) -> Iterator[list[PreparedRow]]:
     import multiprocessing
 
@@ -607,7 +618,7 @@ def _batches_from_child(
     receiving, sending = context.Pipe(duplex=False)
     child = context.Process(
         target=_clean_in_child,
-        args=(sending, source, cleaner, start, batch_size, prepare),
+        args=(sending, source, cleaner, start, batch_size, prepare, match),
         daemon=True,
         name="leadflow-import-cleaner",
     )
@@ -641,16 +652,23 @@ def _clean_in_child(
     start: int,
     batch_size: int,
     prepare: Callable[[PreparedRow], None] | None = None,
+    match: Callable[[list[PreparedRow]], None] | None = None,
 ) -> None:
     die_with_parent(signal.SIGKILL)
     try:
+        if match is not None:
+            _connections_of_own()
         batch: list[PreparedRow] = []
         for number, cells in source.rows(start=start):
             batch.append(_cleaned(cleaner, prepare, number, cells))
             if len(batch) >= batch_size:
+                if match is not None:
+                    match(batch)
                 sending.send(("batch", batch))
                 batch = []
         if batch:
+            if match is not None:
+                match(batch)
             sending.send(("batch", batch))
         sending.send(("done", None))
     except (BrokenPipeError, KeyboardInterrupt):
@@ -664,6 +682,30 @@ def _clean_in_child(
             sending.send(("error", RuntimeError(traceback.format_exc())))
     finally:
         sending.close()
+
+
+# The database connections a forked cleaning process inherited: kept, never
+# used or closed there (closing one could disturb the parent's use of the
+# SQLite file), until the process ends without clean-up.
+_INHERITED_CONNECTIONS: list[Any] = []
+
+# SQLite page cache of the cleaning process's connection, which only reads
+# (the default is 64 MB, and the two processes share the memory target).
+CLEANER_PAGE_CACHE_KB = 16 * 1024
+
+
+def _connections_of_own() -> None:
+    """In a forked process: leave the parent's database connections alone and open a new one (SQLite)."""
+    from django.db import connections
+
+    for wrapper in connections.all(initialized_only=True):
+        _INHERITED_CONNECTIONS.append(wrapper.connection)
+        wrapper.connection = None
+    connection.ensure_connection()
+    raw = connection.connection
+    # Read through the page cache, not a memory map that would count as memory.
+    raw.execute("PRAGMA mmap_size=0")
+    raw.execute(f"PRAGMA cache_size=-{CLEANER_PAGE_CACHE_KB:d}")
 
 
 # --- Writing a batch -----------------------------------------------------------------
@@ -1083,6 +1125,58 @@ class BatchWriter:
                 )
         return by_key, persons
 
+    def match_stored(self, rows: list[PreparedRow]) -> None:
+        """Find the stored leads and contacts each row may be, ahead of the writing (``stored``).
+
+        Runs in the process that cleans the rows, beside the one writing, and
+        changes nothing. What it found holds as of ``key_mark``: before using
+        it, the writer looks again for the rows that share a key with a record
+        filed or re-filed since (:meth:`_stored_still_current`), as
+        ``inquiry_submit`` does for a single inquiry.
+        """
+        live = [row for row in rows if row.result is None and not (row.spam or row.unreachable)]
+        if not live:
+            return
+        mark = match_key_mark()
+        by_key, persons = self._candidates(live)
+        for row in live:
+            row.stored = self._compare_stored(row, by_key, persons)
+            row.key_mark = mark
+
+    def _stored_still_current(self, rows: Sequence[PreparedRow]) -> None:
+        """Forget what the cleaning process found for rows that something since may change.
+
+        That is a row sharing a key with a record filed or re-filed after the
+        look-up (a match key newer than its mark: a lead of an earlier batch, a
+        card whose fields changed), or one whose candidates include a record
+        deleted since (merged away, say).
+        """
+        looked_up = [row for row in rows if row.stored is not None]
+        if not looked_up:
+            return
+        mark = min(row.key_mark for row in looked_up)
+        with connection.cursor() as cursor:
+            # The newest rows of the table, by id: a short range, read in order.
+            cursor.execute(f"SELECT value FROM {_table(MatchKey)} WHERE id > %s", [mark])
+            added = {value for (value,) in cursor.fetchall()}
+        referred: dict[str, set[int]] = {"lead": set(), "contact": set()}
+        for row in looked_up:
+            for _confidence, _explanation, kind, ref in row.stored or ():
+                referred[kind].add(ref)
+        from leadflow.sales.models import Contact
+
+        gone: set[tuple[str, int]] = set()
+        for kind, model in (("lead", Lead), ("contact", Contact)):
+            ids = sorted(referred[kind])
+            sql = f"SELECT id FROM {_table(model)} WHERE id IN ({{in_list}})"
+            present = {pk for (pk,) in _select_in(sql, ids)}
+            gone.update((kind, pk) for pk in ids if pk not in present)
+        for row in looked_up:
+            if added.intersection(row.keys) or any(
+                (kind, ref) in gone for _c, _e, kind, ref in row.stored or ()
+            ):
+                row.stored = None
+
     def _decide(
         self, rows: Sequence[PreparedRow], results: dict[int, RowResult]
     ) -> tuple[list[_NewLead], list[tuple[PreparedRow, _Target, dict[str, Any]]], list[Any]]:
@@ -1096,7 +1190,8 @@ class BatchWriter:
         )
         for external_id, pk in _select_in(sql, external_ids):
             stored_external[external_id] = pk  # the oldest wins (ordered newest first)
-        by_key, persons = self._candidates(rows)
+        self._stored_still_current(rows)
+        by_key, persons = self._candidates([row for row in rows if row.stored is None])
 
         new_leads: list[_NewLead] = []
         new_by_key: dict[str, list[_NewLead]] = {}
@@ -1174,23 +1269,9 @@ class BatchWriter:
         new_by_key: dict[str, list[_NewLead]],
     ) -> list[tuple[float, dict[str, Any], str, Any]]:
         assert row.person is not None
-        stored: dict[tuple[str, int], None] = {}
-        for key in row.keys:
-            for lead_id, contact_id in by_key.get(key, ()):
-                if len(stored) >= MAX_CANDIDATES_PER_LOOKUP:
-                    break
-                if lead_id:
-                    stored[("lead", lead_id)] = None
-                if contact_id:
-                    stored[("contact", contact_id)] = None
-        found: list[tuple[float, dict[str, Any], str, Any]] = []
-        for kind, ref in stored:
-            person = persons.get((kind, ref))
-            if person is None or not may_match(row.person, person, self.needed):
-                continue
-            confidence, explanation = compare(row.person, person)
-            if match_level(confidence):
-                found.append((confidence, explanation, kind, ref))
+        found: list[tuple[float, dict[str, Any], str, Any]] = list(
+            row.stored if row.stored is not None else self._compare_stored(row, by_key, persons)
+        )
         seen_new: set[int] = set()
         for key in row.keys:
             for new in new_by_key.get(key, ()):
@@ -1210,6 +1291,33 @@ class BatchWriter:
                     found.append((confidence, explanation, "new", new))
         # Best first; on a tie a customer (contact) before a lead, as match_candidates does.
         found.sort(key=lambda item: (-item[0], item[2] != "contact"))
+        return found
+
+    def _compare_stored(
+        self,
+        row: PreparedRow,
+        by_key: dict[str, list[tuple[int | None, int | None]]],
+        persons: dict[tuple[str, int], Person],
+    ) -> list[tuple[float, dict[str, Any], str, int]]:
+        """The stored leads and contacts sharing a key with the row that reach the possible level."""
+        assert row.person is not None
+        stored: dict[tuple[str, int], None] = {}
+        for key in row.keys:
+            for lead_id, contact_id in by_key.get(key, ()):
+                if len(stored) >= MAX_CANDIDATES_PER_LOOKUP:
+                    break
+                if lead_id:
+                    stored[("lead", lead_id)] = None
+                if contact_id:
+                    stored[("contact", contact_id)] = None
+        found: list[tuple[float, dict[str, Any], str, int]] = []
+        for kind, ref in stored:
+            person = persons.get((kind, ref))
+            if person is None or not may_match(row.person, person, self.needed):
+                continue
+            confidence, explanation = compare(row.person, person)
+            if match_level(confidence):
+                found.append((confidence, explanation, kind, ref))
         return found
 
     def _fill_new(self, new: _NewLead, row: PreparedRow, new_by_key: dict) -> None:
@@ -1556,6 +1664,7 @@ def import_job_run(
             batch_size=batch_size,
             forked=forked,
             prepare=writer.prepare,
+            match=writer.match_stored if _can_match_ahead() else None,
         )
         # The statistics are refreshed with the import's settings too: with the
         # database memory-mapped again, reading all of it would count as memory.
@@ -1585,6 +1694,18 @@ def import_job_run(
             if job.created - created_before >= ANALYZE_AFTER_LEADS:
                 planner_statistics_refresh()
         return job
+
+
+def _can_match_ahead() -> bool:
+    """Whether the cleaning process may look up stored matches for the writer (``match_stored``).
+
+    SQLite only: there one writer at a time files match keys, so their ids
+    grow in the order they become visible and a mark tells reliably what
+    came since; PostgreSQL looks up under the batch's identity locks. And not
+    inside a caller's transaction (a test's), whose rows another connection
+    cannot see.
+    """
+    return connection.vendor == "sqlite" and not connection.in_atomic_block
 
 
 @contextmanager

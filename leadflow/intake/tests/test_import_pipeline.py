@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from leadflow.accounts.models import Role, Team
-from leadflow.factories import channel, make_team, make_user
+from leadflow.factories import channel, make_contact, make_lead, make_team, make_user
 from leadflow.intake import importing
 from leadflow.intake.importing import (
     BatchWriter,
@@ -206,3 +207,90 @@ def test_the_import_empties_the_write_ahead_log_when_it_ends(tmp_path: Path) -> 
 
     assert job.created == 5
     assert log.stat().st_size == 0  # the next request does not copy the import's pages
+
+
+def first_batch(path: Path) -> tuple[BatchWriter, list[importing.PreparedRow]]:
+    """The file's rows cleaned and prepared as the forked process would, and their writer."""
+    job = import_job_create(
+        actor=None,
+        channel=channel("import"),
+        path=path,
+        mapping=mapping_suggest(RowSource(path).headers()),
+    )
+    source = RowSource(path)
+    writer = BatchWriter(job=job, channel=job.channel, campaign=None, actor=None)
+    cleaner = importing.RowCleaner(job.channel, source.headers(), job.mapping)
+    batches = importing.prepared_batches(
+        source, cleaner, start=0, batch_size=100, prepare=writer.prepare
+    )
+    return writer, next(batches)
+
+
+def test_matches_found_ahead_are_looked_up_again_when_a_record_is_filed_or_deleted_since(
+    tmp_path: Path,
+) -> None:
+    ada = make_lead(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    alan = make_lead(first_name="Alan", last_name="Turing", email="alan@example.com")
+    path = write(
+        tmp_path,
+        HEADER
+        + "Ada,Lovelace,ada@example.com,,,,\n"
+        + "Grace,Hopper,grace@example.com,,,,\n"
+        + "Alan,Turing,alan@example.com,,,,\n"
+        + "Edsger,Dijkstra,edsger@example.com,,,,\n",
+    )
+    writer, rows = first_batch(path)
+
+    writer.match_stored(rows)  # as the cleaning process does, ahead of the writing
+    assert [[(kind, ref) for *_, kind, ref in row.stored or ()] for row in rows] == [
+        [("lead", ada.pk)],
+        [],
+        [("lead", alan.pk)],
+        [],
+    ]
+
+    # Meanwhile Ada's card goes (merged away, say) and Grace arrives through another door.
+    Lead.objects.filter(pk=ada.pk).delete()
+    grace = make_lead(first_name="Grace", last_name="Hopper", email="grace@example.com")
+    with transaction.atomic():
+        results = writer.write(rows)
+
+    assert [(r.outcome, r.lead_id) for r in results] == [
+        ("created", results[0].lead_id),
+        ("attached", grace.pk),
+        ("attached", alan.pk),  # what was found ahead still holds
+        ("created", results[3].lead_id),
+    ]
+    assert results[0].lead_id not in (ada.pk, None)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_forked_import_finds_stored_records_and_those_of_its_own_earlier_batches(
+    tmp_path: Path, forked: None
+) -> None:
+    stored = make_lead(first_name="Stored", last_name="Person", email="stored@example.com")
+    customer = make_contact(first_name="Grace", last_name="Hopper", email="grace@example.com")
+    again = "".join(
+        f"Person,Number{n},PERSON{n}@EXAMPLE.COM,+44 20 7946 {n:04d},Acme Ltd,,\n"
+        for n in range(1, 9)
+    )
+    path = write(
+        tmp_path,
+        HEADER
+        + people(8)
+        + "Stored,Person,stored@example.com,,,,\n"
+        + "Grace,Hopper,GRACE@example.com,,,,\n"
+        + again,
+    )
+    assert importing._can_match_ahead()
+
+    # Batches of two: the cleaning process looks ahead while earlier batches are written.
+    _, results = run_import(path, batch_size=2)
+
+    assert [r["outcome"] for r in results] == ["created"] * 8 + ["attached"] * 10
+    created = [int(r["lead_id"]) for r in results[:8]]
+    assert [int(r["lead_id"]) for r in results[10:]] == created
+    assert int(results[8]["lead_id"]) == stored.pk
+    assert results[9]["reason"] == f"Customer #{customer.pk}."
+    assert Lead.objects.count() == 9
+    assert multiprocessing.active_children() == []
