@@ -691,7 +691,7 @@ _INHERITED_CONNECTIONS: list[Any] = []
 
 # SQLite page cache of the cleaning process's connection, which only reads
 # (the default is 64 MB, and the two processes share the memory target).
-CLEANER_PAGE_CACHE_KB = 16 * 1024
+CLEANER_PAGE_CACHE_KB = 8 * 1024
 
 
 def _connections_of_own() -> None:
