@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -363,6 +364,17 @@ def _scan_start(common_keys: list[str], cache_size: int, needed: float) -> None:
             )
 
 
+def _scan_worker_start(common_keys: list[str], cache_size: int, needed: float) -> None:
+    """``_scan_start`` in a forked worker, which ``SIGTERM`` ends whatever its parent set.
+
+    ``Pool`` stops its workers with ``SIGTERM`` and waits for them: one that
+    inherited a handler that does not exit (a server's graceful stop) would
+    be waited for forever.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _scan_start(common_keys, cache_size, needed)
+
+
 def _scan_end() -> None:
     global _scan_state
     _scan_state = None
@@ -498,7 +510,9 @@ def duplicates_scan(
     connection.close()
     context = multiprocessing.get_context("fork")
     with context.Pool(
-        workers, initializer=_scan_start, initargs=(common_keys, cache_size // workers, needed)
+        workers,
+        initializer=_scan_worker_start,
+        initargs=(common_keys, cache_size // workers, needed),
     ) as pool:
         collect(_in_order(pool, bounds, ahead=workers * 2))
     return summary

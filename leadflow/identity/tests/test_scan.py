@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import signal
 from typing import Any
 
 import pytest
@@ -111,3 +112,18 @@ def test_a_mailbox_name_shared_by_many_leads_is_a_name_pattern_not_a_person() ->
     same_person_at([f"example{n}.com" for n in range(cap + 1)])
     summary = duplicates_scan()
     assert summary.candidates == 0 and summary.pairs == 0
+
+
+@pytest.mark.django_db
+def test_a_scan_worker_ends_on_sigterm_whatever_handler_its_parent_had() -> None:
+    """``Pool`` stops its workers with SIGTERM and waits: a handler that only sets a
+    flag (a server's graceful stop), inherited through the fork, would hang the scan."""
+    from leadflow.identity import services
+
+    before = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        services._scan_worker_start([], 5, 1.0)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        services._scan_end()
+        signal.signal(signal.SIGTERM, before)
