@@ -658,18 +658,20 @@ def _clean_in_child(
     try:
         if match is not None:
             _connections_of_own()
+
+        def hand_over(batch: list[PreparedRow]) -> None:
+            if match is not None:
+                match(batch)
+            sending.send(("batch", batch))
+
         batch: list[PreparedRow] = []
         for number, cells in source.rows(start=start):
             batch.append(_cleaned(cleaner, prepare, number, cells))
             if len(batch) >= batch_size:
-                if match is not None:
-                    match(batch)
-                sending.send(("batch", batch))
+                hand_over(batch)
                 batch = []
         if batch:
-            if match is not None:
-                match(batch)
-            sending.send(("batch", batch))
+            hand_over(batch)
         sending.send(("done", None))
     except (BrokenPipeError, KeyboardInterrupt):
         pass  # the importing process stopped reading
