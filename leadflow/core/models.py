@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.context import Interface
 from leadflow.core.permissions import Action, scope_q
+from leadflow.core.schema import filled_index
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -97,6 +98,7 @@ class Event(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     interface = models.CharField(
         _("interface"), max_length=10, choices=Interface.choices, default=Interface.SYSTEM
@@ -105,13 +107,28 @@ class Event(models.Model):
         "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     contact = models.ForeignKey(
-        "sales.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        "sales.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
     company = models.ForeignKey(
-        "sales.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        "sales.Company",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
     deal = models.ForeignKey(
-        "sales.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        "sales.Deal",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
     from_value = models.CharField(_("from"), max_length=255, blank=True)
     to_value = models.CharField(_("to"), max_length=255, blank=True)
@@ -122,6 +139,10 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         indexes = [
             models.Index(fields=["kind", "occurred_at"], name="event_kind_time"),
+            filled_index("actor", "event_actor"),
+            filled_index("contact", "event_contact"),
+            filled_index("company", "event_company"),
+            filled_index("deal", "event_deal"),
         ]
 
     def __str__(self) -> str:

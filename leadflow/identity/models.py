@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.models import TimeStampedModel
+from leadflow.core.schema import filled_index
 
 
 class MatchKey(models.Model):
@@ -20,7 +21,12 @@ class MatchKey(models.Model):
         "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     contact = models.ForeignKey(
-        "sales.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "sales.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -29,6 +35,8 @@ class MatchKey(models.Model):
         # Covering: a look-up by value (and the scan's self-join) reads only the index.
         indexes = [
             models.Index(fields=["value", "lead", "contact"], name="matchkey_value_record"),
+            # A lead's keys (nearly all of them) have no contact.
+            filled_index("contact", "matchkey_contact"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.models import TimeStampedModel
+from leadflow.core.schema import filled_index
 
 
 class OriginClass(models.TextChoices):
@@ -99,8 +100,13 @@ class Inquiry(models.Model):
     """
 
     received_at = models.DateTimeField(_("received at"), db_index=True)
+    # Indexed by ``inquiry_channel_time``, whose first column it is.
     channel = models.ForeignKey(
-        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="inquiries"
+        Channel,
+        verbose_name=_("channel"),
+        on_delete=models.PROTECT,
+        related_name="inquiries",
+        db_index=False,
     )
     campaign = models.ForeignKey(
         Campaign,
@@ -109,6 +115,7 @@ class Inquiry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="inquiries",
+        db_index=False,
     )
     payload = models.JSONField(_("as received"), default=dict)
     fields = models.JSONField(_("person fields"), default=dict, blank=True)
@@ -134,6 +141,7 @@ class Inquiry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     outcome = models.CharField(_("outcome"), max_length=10, choices=InquiryOutcome.choices)
@@ -153,6 +161,7 @@ class Inquiry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="inquiries",
+        db_index=False,
     )
     interest = models.ForeignKey(
         "leads.Interest",
@@ -161,6 +170,7 @@ class Inquiry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="inquiries",
+        db_index=False,
     )
     referred_by = models.ForeignKey(
         "sales.Contact",
@@ -169,6 +179,7 @@ class Inquiry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="referrals",
+        db_index=False,
     )
     match_confidence = models.FloatField(_("match confidence"), null=True, blank=True)
     match_explanation = models.JSONField(_("fields matched"), default=dict, blank=True)
@@ -184,6 +195,11 @@ class Inquiry(models.Model):
         indexes = [
             models.Index(fields=["channel", "received_at"], name="inquiry_channel_time"),
             models.Index(fields=["outcome", "received_at"], name="inquiry_outcome_time"),
+            filled_index("campaign", "inquiry_campaign"),
+            filled_index("submitted_by", "inquiry_submitted_by"),
+            filled_index("contact", "inquiry_contact"),
+            filled_index("interest", "inquiry_interest"),
+            filled_index("referred_by", "inquiry_referred_by"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.models import OwnedModel, TimeStampedModel
 from leadflow.core.permissions import Action
+from leadflow.core.schema import filled_index
 from leadflow.intake.models import OriginClass
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ class Lead(OwnedModel):
     The unit sales works on before conversion.
     """
 
+    # Not indexed alone: ``lead_created`` (created_at, id) serves every look-up by it.
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     email = models.EmailField(_("e-mail"), max_length=254, blank=True, db_index=True)
@@ -93,8 +96,13 @@ class Lead(OwnedModel):
     external_id = models.CharField(_("external id"), max_length=100, blank=True, db_index=True)
     custom = models.JSONField(_("custom attributes"), default=dict, blank=True)
 
+    # Indexed by ``lead_channel_created``, whose first column it is.
     channel = models.ForeignKey(
-        "intake.Channel", verbose_name=_("channel"), on_delete=models.PROTECT, related_name="leads"
+        "intake.Channel",
+        verbose_name=_("channel"),
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_index=False,
     )
     campaign = models.ForeignKey(
         "intake.Campaign",
@@ -103,6 +111,7 @@ class Lead(OwnedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW
@@ -150,6 +159,7 @@ class Lead(OwnedModel):
         on_delete=models.SET_NULL,
         related_name="referred_leads",
         help_text=_("The customer who recommended this person."),
+        db_index=False,
     )
     # Intake recorded this lead and left scoring and routing to the background
     # (leads.services.leads_triage): its score and owner are not decided yet.
@@ -166,6 +176,7 @@ class Lead(OwnedModel):
         on_delete=models.SET_NULL,
         related_name="leads",
         help_text=_("The customer card this lead was converted into."),
+        db_index=False,
     )
     deal = models.ForeignKey(
         "sales.Deal",
@@ -174,6 +185,7 @@ class Lead(OwnedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -196,6 +208,10 @@ class Lead(OwnedModel):
             models.Index(
                 fields=["id"], condition=models.Q(triage_pending=True), name="lead_triage_pending"
             ),
+            filled_index("campaign", "lead_campaign"),
+            filled_index("referred_by", "lead_referred_by"),
+            filled_index("contact", "lead_contact"),
+            filled_index("deal", "lead_deal"),
         ]
 
     def __str__(self) -> str:
