@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.db.migrations import RunPython
+from django.db.migrations.loader import MigrationLoader
 
 from leadflow.core.models import Event
 from leadflow.core.schema import field_index_dropped
@@ -78,7 +78,8 @@ def test_a_leads_channel_and_creation_time_are_indexed_by_the_composite_indexes_
 def test_the_migration_helper_drops_the_fields_own_index_and_keeps_the_declared_one():
     operation = field_index_dropped("leads", "lead", "campaign", Lead._meta.get_field("campaign"))
     (run,) = operation.database_operations
-    assert isinstance(run, RunPython)
+    assert isinstance(run, RunPython) and run.reverse_code is not None
+    apps = MigrationLoader(connection).project_state().apps
     table = Lead._meta.db_table
 
     def on_campaign() -> set[str]:
