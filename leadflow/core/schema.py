@@ -20,7 +20,9 @@ def filled_index(field: str, name: str) -> models.Index:
     )
 
 
-def field_index_dropped(app_label: str, model_name: str, field_name: str, field: Any) -> Any:
+def field_index_dropped(
+    app_label: str, model_name: str, field_name: str, field: models.Field[Any, Any]
+) -> migrations.SeparateDatabaseAndState:
     """``AlterField`` to ``field`` (the same field, ``db_index=False``), dropping the index in place.
 
     Django's own ``AlterField`` copies the whole table into a new one on
