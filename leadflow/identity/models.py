@@ -8,15 +8,16 @@ from leadflow.core.schema import filled_index
 
 
 class MatchKey(models.Model):
-    """A blocking key of a lead or a contact (“e:ayse@example.com”, “np:yilmaz|34710”).
+    """A blocking key of a lead or a contact (“e:ayse@example.com”, “sz:A YLMS|34710”).
 
-    Matching looks up the keys of a new inquiry here, so it compares the
-    person with the handful of records that share a key instead of scanning
-    the table. Rows are derived data: ``identity.services.match_keys_refresh``
-    rewrites them whenever a person's fields change.
+    Filed as the key's 64-bit code (``identity.matching.key_code``). Matching
+    looks up the keys of a new inquiry here, so it compares the person with
+    the handful of records that share a key instead of scanning the table.
+    Rows are derived data: ``identity.services.match_keys_refresh`` rewrites
+    them whenever a person's fields change.
     """
 
-    value = models.CharField(_("key"), max_length=160)
+    value = models.BigIntegerField(_("key"))
     lead = models.ForeignKey(
         "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -46,7 +47,7 @@ class MatchKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.value
+        return str(self.value)
 
 
 class DuplicateStatus(models.TextChoices):

@@ -104,7 +104,7 @@ def match_key_mark() -> int:
     return mark or 0
 
 
-def match_keys_added(keys: Iterable[str], *, since: int) -> bool:
+def match_keys_added(keys: Iterable[int], *, since: int) -> bool:
     """Whether a record gained one of ``keys`` after ``match_key_mark()`` returned ``since``."""
     keys = list(keys)
     if not keys:

@@ -24,6 +24,7 @@ from leadflow.identity.matching import (
     Person,
     blocking_keys,
     compare,
+    key_kind_codes,
     match_level,
     may_match,
     person_from,
@@ -86,7 +87,7 @@ def match_keys_refresh(
             )
 
 
-def identity_lock(keys: Iterable[str]) -> None:
+def identity_lock(keys: Iterable[str | int]) -> None:
     """Serialise intake of the same person across processes, until the transaction ends.
 
     Two inquiries for one new person that arrive together must not both find
@@ -99,9 +100,15 @@ def identity_lock(keys: Iterable[str]) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for key in sorted(set(keys)):
-            number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number - 2**63])
+        for number in sorted({lock_number(key) for key in keys}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
+
+
+def lock_number(key: str | int) -> int:
+    """The advisory lock of a key: a blocking key's code itself, a hash of any other text."""
+    if isinstance(key, int):
+        return key
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") - 2**63
 
 
 def duplicate_pair_record(
@@ -131,9 +138,9 @@ REBUILD_BATCH = 5000
 
 def match_key_rows(
     rows: Iterable[tuple[Any, ...]], *, contacts: bool = False
-) -> list[tuple[str, int | None, int | None]]:
+) -> list[tuple[int, int | None, int | None]]:
     """MatchKey rows (value, lead_id, contact_id) for records as ("pk", *KEY_FIELDS, "custom")."""
-    out: list[tuple[str, int | None, int | None]] = []
+    out: list[tuple[int, int | None, int | None]] = []
     for pk, *values, custom in rows:
         person = person_from(dict(zip(KEY_FIELDS, values, strict=True)), custom)
         for key in blocking_keys(person):
@@ -198,14 +205,14 @@ def match_keys_rebuild(
 # the same name everywhere) says too little to compare everyone under it with
 # everyone else; the same cap bounds an inquiry's look-up (selectors).
 MAX_KEY_GROUP = 200
-# Smaller caps for the scan, by kind of key. A mailbox name (``l:``) is there
-# to find one person writing from two domains; shared by more than a handful
+# Smaller caps for the scan, by kind of key (``KEY_KINDS``). A mailbox name (``l``) is
+# there to find one person writing from two domains; shared by more than a handful
 # of leads it is a name pattern ("john.smith") of many people, and it gave
 # the most candidate pairs of any key while the name keys find the same
 # people. (Capping the address key ``a:`` at 50 as well saved a fifth of a
 # scan's CPU but lost real duplicates: a typo in the surname of someone at
 # a big office changes every other key they share.)
-SCAN_KEY_GROUP_CAPS = {"l:": 10}
+SCAN_KEY_GROUP_CAPS = {"l": 10}
 SCAN_BATCH = 2000
 _LEAD_COLUMNS = ("pk", "external_id", *KEY_FIELDS, "custom")
 _COMMON_KEYS_TABLE = "identity_scan_common_keys"
@@ -330,7 +337,7 @@ SCAN_PARALLEL_FROM = 20_000
 class _ScanState:
     """What one scanning process keeps between batches."""
 
-    common_keys: list[str]
+    common_keys: list[int]
     cache_size: int
     needed: float
     cache: dict[int, tuple[str, Person]]
@@ -346,15 +353,13 @@ _CANDIDATES_SQL = (
 )
 
 
-def _scan_start(common_keys: list[str], cache_size: int, needed: float) -> None:
+def _scan_start(common_keys: list[int], cache_size: int, needed: float) -> None:
     """Prepare this process (the scanning one, or a forked worker) to scan batches."""
     global _scan_state
     _scan_state = _ScanState(common_keys, cache_size, needed, {})
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_COMMON_KEYS_TABLE}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {_COMMON_KEYS_TABLE} (value varchar(160) PRIMARY KEY)"
-        )
+        cursor.execute(f"CREATE TEMPORARY TABLE {_COMMON_KEYS_TABLE} (value bigint PRIMARY KEY)")
         for chunk in range(0, len(common_keys), 500):
             values = common_keys[chunk : chunk + 500]
             cursor.execute(
@@ -364,7 +369,7 @@ def _scan_start(common_keys: list[str], cache_size: int, needed: float) -> None:
             )
 
 
-def _scan_worker_start(common_keys: list[str], cache_size: int, needed: float) -> None:
+def _scan_worker_start(common_keys: list[int], cache_size: int, needed: float) -> None:
     """``_scan_start`` in a forked worker, which ``SIGTERM`` ends whatever its parent set.
 
     ``Pool`` stops its workers with ``SIGTERM`` and waits for them: one that
@@ -518,12 +523,12 @@ def duplicates_scan(
     return summary
 
 
-def _common_keys() -> list[str]:
+def _common_keys() -> list[int]:
     """Key values shared by too many leads for the scan (``MAX_KEY_GROUP``, ``SCAN_KEY_GROUP_CAPS``)."""
     keys = connection.ops.quote_name(MatchKey._meta.db_table)
     caps = " ".join(
-        f"WHEN value LIKE '{prefix}%%' THEN {int(cap)}"
-        for prefix, cap in SCAN_KEY_GROUP_CAPS.items()
+        "WHEN value BETWEEN {:d} AND {:d} THEN {:d}".format(*key_kind_codes(kind), cap)
+        for kind, cap in SCAN_KEY_GROUP_CAPS.items()
     )
     with connection.cursor() as cursor:
         cursor.execute(

@@ -87,7 +87,7 @@ from leadflow.identity.matching import (
 from leadflow.identity.models import DuplicatePair, MatchKey
 from leadflow.identity.normalise import normalise_email, normalise_phone
 from leadflow.identity.selectors import MAX_CANDIDATES_PER_LOOKUP, match_key_mark
-from leadflow.identity.services import KEY_FIELDS, record_fields
+from leadflow.identity.services import KEY_FIELDS, lock_number, record_fields
 from leadflow.intake.models import (
     Campaign,
     Channel,
@@ -411,7 +411,7 @@ class PreparedRow:
     outcome: str = ""
     fingerprint: str = ""
     person: Person | None = None
-    keys: tuple[str, ...] = ()  # sorted
+    keys: tuple[int, ...] = ()  # sorted codes (``key_code``)
     result: RowResult | None = None
     external_id: str = ""
     # Decided from the row alone when it is cleaned: why it is spam, why it
@@ -750,7 +750,7 @@ class _NewLead:
 
     values: list[Any]  # in the lead table's column order, as prepared from its row
     row: PreparedRow
-    keys: set[str]
+    keys: set[int]
     pk: int = 0
     # The lead as a _Values once a later row of the batch completes it.
     lead: Any = None
@@ -773,16 +773,11 @@ class _Target:
         self.lead, self.contact, self.new = lead, contact, new
 
 
-def _identity_lock_many(keys: Iterable[str]) -> None:
+def _identity_lock_many(keys: Iterable[str | int]) -> None:
     """``identity_lock`` for a whole batch in one statement (PostgreSQL; SQLite needs none)."""
     if connection.vendor != "postgresql":
         return
-    numbers = sorted(
-        {
-            int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") - 2**63
-            for key in keys
-        }
-    )
+    numbers = sorted({lock_number(key) for key in keys})
     if numbers:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -1100,12 +1095,12 @@ class BatchWriter:
 
     def _candidates(
         self, rows: Sequence[PreparedRow]
-    ) -> tuple[dict[str, list[tuple[int | None, int | None]]], dict[tuple[str, int], Person]]:
+    ) -> tuple[dict[int, list[tuple[int | None, int | None]]], dict[tuple[str, int], Person]]:
         """Stored match keys of every row's keys, and the persons they belong to."""
         from leadflow.sales.models import Contact
 
         keys = sorted({key for row in rows for key in row.keys})
-        by_key: dict[str, list[tuple[int | None, int | None]]] = {}
+        by_key: dict[int, list[tuple[int | None, int | None]]] = {}
         sql = f"SELECT value, lead_id, contact_id FROM {_table(MatchKey)} WHERE value IN ({{in_list}})"
         for value, lead_id, contact_id in _select_in(sql, keys):
             by_key.setdefault(value, []).append((lead_id, contact_id))
@@ -1196,7 +1191,7 @@ class BatchWriter:
         by_key, persons = self._candidates([row for row in rows if row.stored is None])
 
         new_leads: list[_NewLead] = []
-        new_by_key: dict[str, list[_NewLead]] = {}
+        new_by_key: dict[int, list[_NewLead]] = {}
         new_by_external: dict[str, _NewLead] = {}
         # (row, target, match explanation) for later writing; targets by id.
         attachments: list[tuple[PreparedRow, _Target, dict[str, Any]]] = []
@@ -1266,9 +1261,9 @@ class BatchWriter:
     def _compare(
         self,
         row: PreparedRow,
-        by_key: dict[str, list[tuple[int | None, int | None]]],
+        by_key: dict[int, list[tuple[int | None, int | None]]],
         persons: dict[tuple[str, int], Person],
-        new_by_key: dict[str, list[_NewLead]],
+        new_by_key: dict[int, list[_NewLead]],
     ) -> list[tuple[float, dict[str, Any], str, Any]]:
         assert row.person is not None
         found: list[tuple[float, dict[str, Any], str, Any]] = list(
@@ -1298,7 +1293,7 @@ class BatchWriter:
     def _compare_stored(
         self,
         row: PreparedRow,
-        by_key: dict[str, list[tuple[int | None, int | None]]],
+        by_key: dict[int, list[tuple[int | None, int | None]]],
         persons: dict[tuple[str, int], Person],
     ) -> list[tuple[float, dict[str, Any], str, int]]:
         """The stored leads and contacts sharing a key with the row that reach the possible level."""

@@ -95,7 +95,7 @@ class InquiryDraft:
     message: str
     fingerprint: str
     person: Person
-    keys: frozenset[str]
+    keys: frozenset[int]
     key_mark: int
     spam: str  # why it is obviously spam, or ""
     reachable: bool  # a named person with a way to reach them
