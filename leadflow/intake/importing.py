@@ -56,6 +56,7 @@ import json
 import operator
 import re
 import signal
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -658,14 +659,20 @@ def _clean_in_child(
     try:
         if match is not None:
             _connections_of_own()
+        share = _MatchShare()
 
         def hand_over(batch: list[PreparedRow]) -> None:
             if match is not None:
-                match(batch)
+                match(batch[: share.rows(len(batch))])
+            sending_at = time.monotonic()
             sending.send(("batch", batch))
+            share.adjust(worked=sending_at - started, waited=time.monotonic() - sending_at)
 
         batch: list[PreparedRow] = []
+        started = time.monotonic()
         for number, cells in source.rows(start=start):
+            if not batch:
+                started = time.monotonic()
             batch.append(_cleaned(cleaner, prepare, number, cells))
             if len(batch) >= batch_size:
                 hand_over(batch)
@@ -684,6 +691,32 @@ def _clean_in_child(
             sending.send(("error", RuntimeError(traceback.format_exc())))
     finally:
         sending.close()
+
+
+class _MatchShare:
+    """How many of a batch's rows the cleaning process matches; the writer matches the rest.
+
+    Early in a large import writing is the slower side, late in it matching
+    against a million stored people is: the writer then waited for batches
+    a third of the time. After each batch the share moves towards the side
+    that waits: down when the writer took the batch at once (it was
+    waiting), up when this process waited for the writer to take it.
+    """
+
+    FIRST = 1.0
+    STEP = 0.1
+
+    def __init__(self) -> None:
+        self.share = self.FIRST
+
+    def rows(self, count: int) -> int:
+        return round(count * self.share)
+
+    def adjust(self, *, worked: float, waited: float) -> None:
+        if waited < 0.05 * worked:
+            self.share = max(0.0, self.share - self.STEP)
+        elif waited > 0.25 * worked:
+            self.share = min(1.0, self.share + self.STEP)
 
 
 # The database connections a forked cleaning process inherited: kept, never

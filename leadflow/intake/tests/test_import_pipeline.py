@@ -265,9 +265,13 @@ def test_matches_found_ahead_are_looked_up_again_when_a_record_is_filed_or_delet
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("share", [1.0, 0.5, 0.0])
 def test_a_forked_import_finds_stored_records_and_those_of_its_own_earlier_batches(
-    tmp_path: Path, forked: None
+    tmp_path: Path, forked: None, monkeypatch: pytest.MonkeyPatch, share: float
 ) -> None:
+    # Whatever share of the rows the cleaning process matches, the writer matches the rest.
+    monkeypatch.setattr(importing._MatchShare, "FIRST", share)
+    monkeypatch.setattr(importing._MatchShare, "STEP", 0.0)
     stored = make_lead(first_name="Stored", last_name="Person", email="stored@example.com")
     customer = make_contact(first_name="Grace", last_name="Hopper", email="grace@example.com")
     again = "".join(
@@ -297,3 +301,21 @@ def test_a_forked_import_finds_stored_records_and_those_of_its_own_earlier_batch
     assert results[9]["reason"] == f"Customer #{customer.pk}."
     assert Lead.objects.count() == 9
     assert multiprocessing.active_children() == []
+
+
+def test_the_cleaning_process_matches_fewer_rows_while_the_writer_waits_for_its_batches():
+    share = importing._MatchShare()
+    assert share.rows(2000) == 2000
+    share.adjust(worked=2.0, waited=0.01)  # the writer was waiting for the batch
+    share.adjust(worked=2.0, waited=0.01)
+    assert share.rows(2000) == 1600
+    share.adjust(worked=2.0, waited=0.2)  # about even: no change
+    assert share.rows(2000) == 1600
+    share.adjust(worked=2.0, waited=1.5)  # this process waited for the writer
+    assert share.rows(2000) == 1800
+    for _ in range(20):
+        share.adjust(worked=2.0, waited=0.0)
+    assert share.rows(2000) == 0
+    for _ in range(20):
+        share.adjust(worked=2.0, waited=3.0)
+    assert share.rows(2000) == 2000
