@@ -41,8 +41,10 @@ Cleaning a row (phone numbers, e-mail addresses, names folded for the
 blocking keys) costs about as much as writing it, so a large file is read
 and cleaned in a forked process while this one decides and writes
 (:func:`prepared_batches`). On SQLite that process also finds the stored
-leads and contacts each row may be (:meth:`BatchWriter.match_stored`); the
-writer looks again only for rows that share a key with a record filed since.
+leads and contacts each row may be (:meth:`BatchWriter.match_stored`) for
+as many rows of each batch as keeps the writer from waiting (``_MatchShare``);
+the writer matches the rest, and looks again for rows that share a key with
+a record filed since.
 """
 
 from __future__ import annotations
