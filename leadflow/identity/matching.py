@@ -213,8 +213,12 @@ def key_code(key: str) -> int:
     comparison rules out.
     """
     kind = KEY_KINDS.get(key.partition(":")[0], 0)
-    digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
-    return (kind << _KIND_SHIFT) | (digest & _DIGEST_MASK)
+    return (kind << _KIND_SHIFT) | (text_hash64(key) & _DIGEST_MASK)
+
+
+def text_hash64(text: str) -> int:
+    """An unsigned 64-bit hash of ``text`` (BLAKE2b), the same in every process and release."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 def key_kind_codes(kind: str) -> tuple[int, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import signal
@@ -29,6 +28,7 @@ from leadflow.identity.matching import (
     may_match,
     person_from,
     possible_logit,
+    text_hash64,
 )
 from leadflow.identity.models import DuplicatePair, DuplicateStatus, MatchKey
 
@@ -108,7 +108,7 @@ def lock_number(key: str | int) -> int:
     """The advisory lock of a key: a blocking key's code itself, a hash of any other text."""
     if isinstance(key, int):
         return key
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") - 2**63
+    return text_hash64(key) - 2**63
 
 
 def duplicate_pair_record(

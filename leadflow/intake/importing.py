@@ -671,7 +671,6 @@ def _clean_in_child(
             share.adjust(worked=sending_at - started, waited=time.monotonic() - sending_at)
 
         batch: list[PreparedRow] = []
-        started = time.monotonic()
         for number, cells in source.rows(start=start):
             if not batch:
                 started = time.monotonic()
