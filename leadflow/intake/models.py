@@ -125,6 +125,8 @@ class Inquiry(models.Model):
     referrer_url = models.CharField(_("referring page"), max_length=500, blank=True)
     consent_text = models.TextField(_("consent text shown"), blank=True)
     consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    # 16 hex digits (``services.inquiry_fingerprint``); the column is wider,
+    # as it was for the full digest, since narrowing it would copy the table.
     fingerprint = models.CharField(_("fingerprint"), max_length=64, db_index=True)
     source_ref = models.CharField(
         _("sender's reference"),
