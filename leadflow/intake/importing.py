@@ -1131,13 +1131,19 @@ class BatchWriter:
         self, rows: Sequence[PreparedRow]
     ) -> tuple[dict[int, list[tuple[int | None, int | None]]], dict[tuple[str, int], Person]]:
         """Stored match keys of every row's keys, and the persons they belong to."""
-        from leadflow.sales.models import Contact
-
         keys = sorted({key for row in rows for key in row.keys})
         by_key: dict[int, list[tuple[int | None, int | None]]] = {}
         sql = f"SELECT value, lead_id, contact_id FROM {_table(MatchKey)} WHERE value IN ({{in_list}})"
         for value, lead_id, contact_id in _select_in(sql, keys):
             by_key.setdefault(value, []).append((lead_id, contact_id))
+        return by_key, self._persons(by_key)
+
+    def _persons(
+        self, by_key: Mapping[int, list[tuple[int | None, int | None]]]
+    ) -> dict[tuple[str, int], Person]:
+        """The persons of the leads and contacts that ``by_key`` names."""
+        from leadflow.sales.models import Contact
+
         lead_ids = sorted({lead for pairs in by_key.values() for lead, _ in pairs if lead})
         contact_ids = sorted({c for pairs in by_key.values() for _, c in pairs if c})
         persons: dict[tuple[str, int], Person] = {}
@@ -1154,16 +1160,17 @@ class BatchWriter:
                 persons[("contact", contact.pk)] = person_from(
                     record_fields(contact), contact.custom
                 )
-        return by_key, persons
+        return persons
 
     def match_stored(self, rows: list[PreparedRow]) -> None:
         """Find the stored leads and contacts each row may be, ahead of the writing (``stored``).
 
         Runs in the process that cleans the rows, beside the one writing, and
         changes nothing. What it found holds as of ``key_mark``: before using
-        it, the writer looks again for the rows that share a key with a record
-        filed or re-filed since (:meth:`_stored_still_current`), as
-        ``inquiry_submit`` does for a single inquiry.
+        it, the writer compares each row that shares a key with a record
+        filed or re-filed since with that record as it is now
+        (:meth:`_stored_still_current`), much as ``inquiry_submit`` looks
+        again for a single inquiry.
         """
         live = [row for row in rows if row.result is None and not (row.spam or row.unreachable)]
         if not live:
@@ -1175,21 +1182,31 @@ class BatchWriter:
             row.key_mark = mark
 
     def _stored_still_current(self, rows: Sequence[PreparedRow]) -> None:
-        """Forget what the cleaning process found for rows that something since may change.
+        """Bring what the cleaning process found up to date with what was filed since.
 
-        That is a row sharing a key with a record filed or re-filed after the
-        look-up (a match key newer than its mark: a lead of an earlier batch, a
-        card whose fields changed), or one whose candidates include a record
-        deleted since (merged away, say).
+        A record filed or re-filed after the look-up (a lead of an earlier
+        batch, a card whose fields changed) has match keys newer than the
+        row's mark: what was found about it is dropped, and it is compared
+        anew with each row that shares one of its keys, beside what was
+        found about the others, which still holds. A row one of whose
+        candidates was deleted since (merged away, say) is looked up again
+        in full.
         """
         looked_up = [row for row in rows if row.stored is not None]
         if not looked_up:
             return
         mark = min(row.key_mark for row in looked_up)
+        added: dict[int, list[tuple[int | None, int | None]]] = {}
         with connection.cursor() as cursor:
             # The newest rows of the table, by id: a short range, read in order.
-            cursor.execute(f"SELECT value FROM {_table(MatchKey)} WHERE id > %s", [mark])
-            added = {value for (value,) in cursor.fetchall()}
+            cursor.execute(
+                f"SELECT value, lead_id, contact_id FROM {_table(MatchKey)} WHERE id > %s", [mark]
+            )
+            for value, lead_id, contact_id in cursor.fetchall():
+                added.setdefault(value, []).append((lead_id, contact_id))
+        holders = [holder for found in added.values() for holder in found]
+        refiled = {("lead", lead) for lead, _ in holders if lead}
+        refiled |= {("contact", contact) for _, contact in holders if contact}
         referred: dict[str, set[int]] = {"lead": set(), "contact": set()}
         for row in looked_up:
             for _confidence, _explanation, kind, ref in row.stored or ():
@@ -1202,11 +1219,24 @@ class BatchWriter:
             sql = f"SELECT id FROM {_table(model)} WHERE id IN ({{in_list}})"
             present = {pk for (pk,) in _select_in(sql, ids)}
             gone.update((kind, pk) for pk in ids if pk not in present)
+        again: list[PreparedRow] = []
         for row in looked_up:
-            if added.intersection(row.keys) or any(
-                (kind, ref) in gone for _c, _e, kind, ref in row.stored or ()
-            ):
+            found = row.stored or []
+            if any((kind, ref) in gone for _c, _e, kind, ref in found):
                 row.stored = None
+                continue
+            sharing = not added.keys().isdisjoint(row.keys)
+            if sharing or any((kind, ref) in refiled for _c, _e, kind, ref in found):
+                row.stored = [item for item in found if (item[2], item[3]) not in refiled]
+                if sharing:
+                    again.append(row)
+        if again:
+            persons = self._persons(
+                {key: added[key] for row in again for key in row.keys if key in added}
+            )
+            for row in again:
+                assert row.stored is not None
+                row.stored += self._compare_stored(row, added, persons)
 
     def _decide(
         self, rows: Sequence[PreparedRow], results: dict[int, RowResult]

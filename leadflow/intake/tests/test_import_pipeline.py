@@ -264,6 +264,43 @@ def test_matches_found_ahead_are_looked_up_again_when_a_record_is_filed_or_delet
     assert results[0].lead_id not in (ada.pk, None)
 
 
+def test_a_record_refiled_since_the_look_up_is_compared_as_it_is_now(tmp_path: Path) -> None:
+    from leadflow.leads.services import lead_update
+
+    ada = make_lead(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    alan = make_lead(first_name="Alan", last_name="Turing", email="alan@example.com")
+    grace = make_lead(first_name="Grace", last_name="Hopper", email="grace.h@example.com")
+    path = write(
+        tmp_path,
+        HEADER
+        + "Ada,Lovelace,ada@example.com,,,,\n"
+        + "Alan,Turing,alan@example.com,,,,\n"
+        + "Grace,Hopper,grace@example.com,,,,\n",
+    )
+    writer, rows = first_batch(path)
+    writer.match_stored(rows)
+    assert [[(kind, ref) for *_, kind, ref in row.stored or ()] for row in rows] == [
+        [("lead", ada.pk)],
+        [("lead", alan.pk)],
+        [],
+    ]
+
+    # Meanwhile Alan's card gets another address, and Grace's the one this file has.
+    lead_update(actor=None, lead=alan, version=None, email="turing@example.com")
+    lead_update(
+        actor=None, lead=Lead.objects.get(pk=grace.pk), version=None, email="grace@example.com"
+    )
+    with transaction.atomic():
+        results = writer.write(rows)
+
+    assert [(r.outcome, r.lead_id) for r in results] == [
+        ("attached", ada.pk),  # found ahead, untouched since: still holds
+        ("created", results[1].lead_id),  # Alan no longer shares a key with the row
+        ("attached", grace.pk),
+    ]
+    assert results[1].lead_id not in (alan.pk, None)
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("share", [1.0, 0.5, 0.0])
 def test_a_forked_import_finds_stored_records_and_those_of_its_own_earlier_batches(
