@@ -7,7 +7,7 @@ a rep). alice is the admin and mia the marketer.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,24 @@ def sam(south: Team) -> User:
 @pytest.fixture
 def mia(db: None) -> User:
     return make_user("mia", Role.MARKETER)
+
+
+@pytest.fixture
+def migrate() -> Callable[[list[tuple[str, str]]], None]:
+    """Moves the test database to migration targets such as ``[("intake", "0008_…")]``.
+
+    For tests of a data migration; they need ``transaction=True`` and
+    ``serialized_rollback=True``.
+    """
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def to(targets: list[tuple[str, str]]) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+
+    return to
 
 
 CHROMIUM = Path("/usr/bin/chromium")

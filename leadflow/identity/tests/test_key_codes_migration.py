@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from leadflow.factories import make_lead
 from leadflow.identity.matching import key_code
@@ -14,17 +15,13 @@ BEFORE = [("identity", "0003_matchkey_contact_indexed_when_set")]
 AFTER = [("identity", "0004_matchkey_value_code")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_keys_stored_as_text_become_their_codes_and_going_back_forgets_them():
+def test_keys_stored_as_text_become_their_codes_and_going_back_forgets_them(
+    migrate: Callable[[list[tuple[str, str]]], None],
+) -> None:
     lead = make_lead(email="ayse@example.com")
     table = MatchKey._meta.db_table
-    _migrate(BEFORE)
+    migrate(BEFORE)
     try:
         assert not MatchKey.objects.exists()  # codes cannot be turned back into text
         texts = ["e:ayse@example.com", "sz:A YLMS|34710", "nz:ayse yilmaz|34710"]
@@ -34,7 +31,7 @@ def test_keys_stored_as_text_become_their_codes_and_going_back_forgets_them():
                 [(text, lead.pk) for text in texts],
             )
     finally:
-        _migrate(AFTER)
+        migrate(AFTER)
     stored = sorted(MatchKey.objects.filter(lead=lead).values_list("value", flat=True))
     assert stored == sorted(key_code(text) for text in texts)
     assert all(isinstance(value, int) for value in stored)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from leadflow.intake.models import Channel, Inquiry
 from leadflow.intake.services import FINGERPRINT_LENGTH, inquiry_fingerprint, inquiry_submit
@@ -16,14 +15,10 @@ BEFORE = [("intake", "0008_inquiry_foreign_keys_indexed_when_set")]
 AFTER = [("intake", "0009_inquiry_fingerprint_64_bits")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_full_digests_stored_before_are_cut_to_what_intake_computes_now():
+def test_full_digests_stored_before_are_cut_to_what_intake_computes_now(
+    migrate: Callable[[list[tuple[str, str]]], None],
+) -> None:
     channel = Channel.objects.get(slug="web-form")
     fields = {"first_name": "Ayşe", "last_name": "Yılmaz", "email": "ayse@example.com"}
     inquiry = inquiry_submit(actor=None, channel=channel, fields=fields, message="Hello")
@@ -33,11 +28,11 @@ def test_full_digests_stored_before_are_cut_to_what_intake_computes_now():
         [channel.pk, sorted(cleaned.items()), [], "Hello"], ensure_ascii=False, default=str
     )
     full = hashlib.sha256(content.encode()).hexdigest()
-    _migrate(BEFORE)
+    migrate(BEFORE)
     try:
         Inquiry.objects.filter(pk=inquiry.pk).update(fingerprint=full)
     finally:
-        _migrate(AFTER)
+        migrate(AFTER)
     stored = Inquiry.objects.get(pk=inquiry.pk).fingerprint
     assert stored == full[:FINGERPRINT_LENGTH]
     assert stored == inquiry_fingerprint(channel, cleaned, {}, "Hello")
