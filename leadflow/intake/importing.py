@@ -43,8 +43,8 @@ and cleaned in a forked process while this one decides and writes
 (:func:`prepared_batches`). On SQLite that process also finds the stored
 leads and contacts each row may be (:meth:`BatchWriter.match_stored`) for
 as many rows of each batch as keeps the writer from waiting (``_MatchShare``);
-the writer matches the rest, and looks again for rows that share a key with
-a record filed since.
+the writer matches the rest, and compares the rows it was given with the
+records filed or re-filed since the look-up.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from django.db import migrations
 
+# ``intake.services.FINGERPRINT_LENGTH`` as it was when this migration was written.
 FINGERPRINT_LENGTH = 16
 
 
