@@ -41,10 +41,9 @@ Cleaning a row (phone numbers, e-mail addresses, names folded for the
 blocking keys) costs about as much as writing it, so a large file is read
 and cleaned in a forked process while this one decides and writes
 (:func:`prepared_batches`). On SQLite that process also finds the stored
-leads and contacts each row may be (:meth:`BatchWriter.match_stored`) for
-as many rows of each batch as keeps the writer from waiting (``_MatchShare``);
-the writer matches the rest, and compares the rows it was given with the
-records filed or re-filed since the look-up.
+leads and contacts each row may be (:meth:`BatchWriter.match_stored`); the
+writer compares the rows it was given with the records filed or re-filed
+since the look-up.
 """
 
 from __future__ import annotations
@@ -56,12 +55,14 @@ import hashlib
 import io
 import json
 import operator
+import queue
 import re
 import signal
-import time
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -556,6 +557,12 @@ class RowCleaner:
 # much as writing, and a machine has more than one core.
 FORK_CLEANER_ROWS = 5_000
 
+# Cleaned batches the importing process holds, as bytes, beyond the one it
+# writes: late in a large import the writer is now and then busy for some
+# seconds with one commit (copying its write-ahead log into the database),
+# and the cleaning process goes on meanwhile instead of waiting.
+BATCHES_AHEAD = 2
+
 
 def prepared_batches(
     source: RowSource,
@@ -573,8 +580,9 @@ def prepared_batches(
     decided, in the process that cleans.
 
     With ``forked`` a child process reads and cleans the rows and hands each
-    batch over a pipe; it is at most one batch ahead (the pipe's writes block
-    until this process reads), so memory does not grow with the file. It
+    batch over a pipe; it is at most ``BATCHES_AHEAD`` batches and the one
+    it works on ahead (then the pipe's writes block until this process
+    reads), so memory does not grow with the file. It
     dies with this process, even by ``kill -9``. Closing the generator stops it.
     The child also calls ``match`` (``BatchWriter.match_stored``) on each
     batch, on a database connection of its own; it writes nothing.
@@ -627,14 +635,40 @@ def _batches_from_child(
     )
     child.start()
     sending.close()
+    # Batches are taken off the pipe as they come, as bytes, by a thread:
+    # the cleaning process goes on while this one is busy for longer than
+    # a batch takes to clean (copying the write-ahead log into the database).
+    taken: queue.Queue[bytes | None] = queue.Queue(maxsize=BATCHES_AHEAD)
+    stopping = threading.Event()
+
+    def put(item: bytes | None) -> None:
+        while not stopping.is_set():
+            try:
+                taken.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def take() -> None:
+        try:
+            while not stopping.is_set():
+                put(receiving.recv_bytes())
+        except (EOFError, OSError):
+            pass  # the child ended (or was stopped)
+        put(None)
+
+    taker = threading.Thread(target=take, name="leadflow-import-batches", daemon=True)
+    taker.start()
     try:
         while True:
-            try:
-                kind, item = receiving.recv()
-            except EOFError:
+            pickled = taken.get()
+            if pickled is None:
+                child.join()
                 raise RuntimeError(
                     f"The process cleaning the rows stopped (exit code {child.exitcode})."
-                ) from None
+                )
+            kind, item = ForkingPickler.loads(pickled)
+            del pickled
             if kind == "batch":
                 yield item
             elif kind == "done":
@@ -642,10 +676,12 @@ def _batches_from_child(
             else:  # "error": what the child raised
                 raise item
     finally:
-        receiving.close()
+        stopping.set()
         if child.is_alive():
             child.kill()
         child.join()
+        taker.join()
+        receiving.close()
 
 
 def _clean_in_child(
@@ -661,19 +697,14 @@ def _clean_in_child(
     try:
         if match is not None:
             _connections_of_own()
-        share = _MatchShare()
 
         def hand_over(batch: list[PreparedRow]) -> None:
             if match is not None:
-                match(batch[: share.rows(len(batch))])
-            sending_at = time.monotonic()
+                match(batch)
             sending.send(("batch", batch))
-            share.adjust(worked=sending_at - started, waited=time.monotonic() - sending_at)
 
         batch: list[PreparedRow] = []
         for number, cells in source.rows(start=start):
-            if not batch:
-                started = time.monotonic()
             batch.append(_cleaned(cleaner, prepare, number, cells))
             if len(batch) >= batch_size:
                 hand_over(batch)
@@ -692,32 +723,6 @@ def _clean_in_child(
             sending.send(("error", RuntimeError(traceback.format_exc())))
     finally:
         sending.close()
-
-
-class _MatchShare:
-    """How many of a batch's rows the cleaning process matches; the writer matches the rest.
-
-    Early in a large import writing is the slower side, late in it matching
-    against a million stored people is: the writer then waited for batches
-    a third of the time. After each batch the share moves towards the side
-    that waits: down when the writer took the batch at once (it was
-    waiting), up when this process waited for the writer to take it.
-    """
-
-    FIRST = 1.0
-    STEP = 0.1
-
-    def __init__(self) -> None:
-        self.share = self.FIRST
-
-    def rows(self, count: int) -> int:
-        return round(count * self.share)
-
-    def adjust(self, *, worked: float, waited: float) -> None:
-        if waited < 0.05 * worked:
-            self.share = max(0.0, self.share - self.STEP)
-        elif waited > 0.25 * worked:
-            self.share = min(1.0, self.share + self.STEP)
 
 
 # The database connections a forked cleaning process inherited: kept, never

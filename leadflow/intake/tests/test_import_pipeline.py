@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import multiprocessing
+import queue
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -302,13 +305,9 @@ def test_a_record_refiled_since_the_look_up_is_compared_as_it_is_now(tmp_path: P
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.parametrize("share", [1.0, 0.5, 0.0])
 def test_a_forked_import_finds_stored_records_and_those_of_its_own_earlier_batches(
-    tmp_path: Path, forked: None, monkeypatch: pytest.MonkeyPatch, share: float
+    tmp_path: Path, forked: None
 ) -> None:
-    # Whatever share of the rows the cleaning process matches, the writer matches the rest.
-    monkeypatch.setattr(importing._MatchShare, "FIRST", share)
-    monkeypatch.setattr(importing._MatchShare, "STEP", 0.0)
     stored = make_lead(first_name="Stored", last_name="Person", email="stored@example.com")
     customer = make_contact(first_name="Grace", last_name="Hopper", email="grace@example.com")
     again = "".join(
@@ -340,19 +339,65 @@ def test_a_forked_import_finds_stored_records_and_those_of_its_own_earlier_batch
     assert multiprocessing.active_children() == []
 
 
-def test_the_cleaning_process_matches_fewer_rows_while_the_writer_waits_for_its_batches():
-    share = importing._MatchShare()
-    assert share.rows(2000) == 2000
-    share.adjust(worked=2.0, waited=0.01)  # the writer was waiting for the batch
-    share.adjust(worked=2.0, waited=0.01)
-    assert share.rows(2000) == 1600
-    share.adjust(worked=2.0, waited=0.2)  # about even: no change
-    assert share.rows(2000) == 1600
-    share.adjust(worked=2.0, waited=1.5)  # this process waited for the writer
-    assert share.rows(2000) == 1800
-    for _ in range(20):
-        share.adjust(worked=2.0, waited=0.0)
-    assert share.rows(2000) == 0
-    for _ in range(20):
-        share.adjust(worked=2.0, waited=3.0)
-    assert share.rows(2000) == 2000
+class DepthQueue(queue.Queue):
+    """A queue that remembers how many items it held at most."""
+
+    most = 0
+
+    def _put(self, item: Any) -> None:
+        super()._put(item)
+        DepthQueue.most = max(DepthQueue.most, self._qsize())
+
+
+def batches_of(path: Path, batch_size: int) -> Any:
+    job = import_job_create(
+        actor=None,
+        channel=channel("import"),
+        path=path,
+        mapping=mapping_suggest(RowSource(path).headers()),
+    )
+    source = RowSource(path)
+    cleaner = importing.RowCleaner(job.channel, source.headers(), job.mapping)
+    return importing.prepared_batches(source, cleaner, start=0, batch_size=batch_size, forked=True)
+
+
+def taker_thread() -> threading.Thread | None:
+    return next((t for t in threading.enumerate() if t.name == "leadflow-import-batches"), None)
+
+
+def test_the_cleaning_process_goes_on_while_the_writer_holds_a_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing.queue, "Queue", DepthQueue)
+    DepthQueue.most = 0
+    batches = batches_of(write(tmp_path, HEADER + people(3000)), 300)
+
+    first = next(batches)
+    # Held here (as a writer busy with a long commit would): the next
+    # batches are cleaned meanwhile and wait, as many as may.
+    deadline = time.monotonic() + 30
+    while DepthQueue.most < importing.BATCHES_AHEAD and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert DepthQueue.most == importing.BATCHES_AHEAD
+
+    numbers = [row.number for batch in [first, *batches] for row in batch]
+    assert numbers == list(range(1, 3001))
+    assert taker_thread() is None
+    assert multiprocessing.active_children() == []
+
+
+def test_closing_the_batches_stops_the_cleaning_process_and_the_thread_taking_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing.queue, "Queue", DepthQueue)
+    DepthQueue.most = 0
+    batches = batches_of(write(tmp_path, HEADER + people(3000)), 300)
+    next(batches)
+    deadline = time.monotonic() + 30
+    while DepthQueue.most < importing.BATCHES_AHEAD and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    batches.close()  # with batches waiting, and the child blocked on a full pipe
+
+    assert taker_thread() is None
+    assert multiprocessing.active_children() == []
