@@ -212,8 +212,8 @@ def test_the_import_empties_the_write_ahead_log_when_it_ends(tmp_path: Path) -> 
     assert log.stat().st_size == 0  # the next request does not copy the import's pages
 
 
-def first_batch(path: Path) -> tuple[BatchWriter, list[importing.PreparedRow]]:
-    """The file's rows cleaned and prepared as the forked process would, and their writer."""
+def prepared(path: Path, *, batch_size: int, forked: bool = False) -> tuple[BatchWriter, Any]:
+    """A job for the file, its writer, and its rows cleaned and prepared as the import does."""
     job = import_job_create(
         actor=None,
         channel=channel("import"),
@@ -224,8 +224,14 @@ def first_batch(path: Path) -> tuple[BatchWriter, list[importing.PreparedRow]]:
     writer = BatchWriter(job=job, channel=job.channel, campaign=None, actor=None)
     cleaner = importing.RowCleaner(job.channel, source.headers(), job.mapping)
     batches = importing.prepared_batches(
-        source, cleaner, start=0, batch_size=100, prepare=writer.prepare
+        source, cleaner, start=0, batch_size=batch_size, forked=forked, prepare=writer.prepare
     )
+    return writer, batches
+
+
+def first_batch(path: Path) -> tuple[BatchWriter, list[importing.PreparedRow]]:
+    """The file's first rows cleaned and prepared as the forked process would, and their writer."""
+    writer, batches = prepared(path, batch_size=100)
     return writer, next(batches)
 
 
@@ -349,18 +355,6 @@ class DepthQueue(queue.Queue):
         DepthQueue.most = max(DepthQueue.most, self._qsize())
 
 
-def batches_of(path: Path, batch_size: int) -> Any:
-    job = import_job_create(
-        actor=None,
-        channel=channel("import"),
-        path=path,
-        mapping=mapping_suggest(RowSource(path).headers()),
-    )
-    source = RowSource(path)
-    cleaner = importing.RowCleaner(job.channel, source.headers(), job.mapping)
-    return importing.prepared_batches(source, cleaner, start=0, batch_size=batch_size, forked=True)
-
-
 def taker_thread() -> threading.Thread | None:
     return next((t for t in threading.enumerate() if t.name == "leadflow-import-batches"), None)
 
@@ -370,7 +364,7 @@ def test_the_cleaning_process_goes_on_while_the_writer_holds_a_batch(
 ) -> None:
     monkeypatch.setattr(importing.queue, "Queue", DepthQueue)
     DepthQueue.most = 0
-    batches = batches_of(write(tmp_path, HEADER + people(3000)), 300)
+    _, batches = prepared(write(tmp_path, HEADER + people(3000)), batch_size=300, forked=True)
 
     first = next(batches)
     # Held here (as a writer busy with a long commit would): the next
@@ -391,7 +385,7 @@ def test_closing_the_batches_stops_the_cleaning_process_and_the_thread_taking_th
 ) -> None:
     monkeypatch.setattr(importing.queue, "Queue", DepthQueue)
     DepthQueue.most = 0
-    batches = batches_of(write(tmp_path, HEADER + people(3000)), 300)
+    _, batches = prepared(write(tmp_path, HEADER + people(3000)), batch_size=300, forked=True)
     next(batches)
     deadline = time.monotonic() + 30
     while DepthQueue.most < importing.BATCHES_AHEAD and time.monotonic() < deadline:
