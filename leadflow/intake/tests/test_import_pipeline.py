@@ -359,19 +359,22 @@ def taker_thread() -> threading.Thread | None:
     return next((t for t in threading.enumerate() if t.name == "leadflow-import-batches"), None)
 
 
-def test_the_cleaning_process_goes_on_while_the_writer_holds_a_batch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A forked import's first batch, held (as by a writer busy with a long commit),
+    and the batches after it, once the cleaning process has cleaned as many ahead as may wait."""
     monkeypatch.setattr(importing.queue, "Queue", DepthQueue)
     DepthQueue.most = 0
     _, batches = prepared(write(tmp_path, HEADER + people(3000)), batch_size=300, forked=True)
-
     first = next(batches)
-    # Held here (as a writer busy with a long commit would): the next
-    # batches are cleaned meanwhile and wait, as many as may.
     deadline = time.monotonic() + 30
     while DepthQueue.most < importing.BATCHES_AHEAD and time.monotonic() < deadline:
         time.sleep(0.02)
+    return first, batches
+
+
+def test_the_cleaning_process_goes_on_while_the_writer_holds_a_batch(held: Any) -> None:
+    first, batches = held
     assert DepthQueue.most == importing.BATCHES_AHEAD
 
     numbers = [row.number for batch in [first, *batches] for row in batch]
@@ -381,15 +384,9 @@ def test_the_cleaning_process_goes_on_while_the_writer_holds_a_batch(
 
 
 def test_closing_the_batches_stops_the_cleaning_process_and_the_thread_taking_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    held: Any,
 ) -> None:
-    monkeypatch.setattr(importing.queue, "Queue", DepthQueue)
-    DepthQueue.most = 0
-    _, batches = prepared(write(tmp_path, HEADER + people(3000)), batch_size=300, forked=True)
-    next(batches)
-    deadline = time.monotonic() + 30
-    while DepthQueue.most < importing.BATCHES_AHEAD and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _, batches = held
 
     batches.close()  # with batches waiting, and the child blocked on a full pipe
 
