@@ -580,9 +580,10 @@ def prepared_batches(
     decided, in the process that cleans.
 
     With ``forked`` a child process reads and cleans the rows and hands each
-    batch over a pipe; it is at most ``BATCHES_AHEAD`` batches and the one
-    it works on ahead (then the pipe's writes block until this process
-    reads), so memory does not grow with the file. It
+    batch over a pipe; it works a few batches ahead at most (``BATCHES_AHEAD``
+    waiting here, one on its way, the one it cleans), then its writes to
+    the pipe block until this process takes one, so memory does not grow
+    with the file. It
     dies with this process, even by ``kill -9``. Closing the generator stops it.
     The child also calls ``match`` (``BatchWriter.match_stored``) on each
     batch, on a database connection of its own; it writes nothing.
@@ -668,7 +669,7 @@ def _batches_from_child(
                     f"The process cleaning the rows stopped (exit code {child.exitcode})."
                 )
             kind, item = ForkingPickler.loads(pickled)
-            del pickled
+            del pickled  # not kept while the batch is written
             if kind == "batch":
                 yield item
             elif kind == "done":
