@@ -844,6 +844,10 @@ def _select_in(sql: str, values: Sequence[Any], *, before: Sequence[Any] = ()) -
             yield from cursor.fetchall()
 
 
+# The members of a JSON array passed as one parameter, for ``x IN`` (SQLite).
+_JSON_LIST = "(SELECT item.value FROM json_each(%s) AS item)"
+
+
 def _table(model: type[Any]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -1202,21 +1206,34 @@ class BatchWriter:
         if not looked_up:
             return
         mark = min(row.key_mark for row in looked_up)
-        added: dict[int, list[tuple[int | None, int | None]]] = {}
-        with connection.cursor() as cursor:
-            # The newest rows of the table, by id: a short range, read in order.
-            cursor.execute(
-                f"SELECT value, lead_id, contact_id FROM {_table(MatchKey)} WHERE id > %s", [mark]
-            )
-            for value, lead_id, contact_id in cursor.fetchall():
-                added.setdefault(value, []).append((lead_id, contact_id))
-        holders = [holder for found in added.values() for holder in found]
-        refiled = {("lead", lead) for lead, _ in holders if lead}
-        refiled |= {("contact", contact) for _, contact in holders if contact}
         referred: dict[str, set[int]] = {"lead": set(), "contact": set()}
         for row in looked_up:
             for _confidence, _explanation, kind, ref in row.stored or ():
                 referred[kind].add(ref)
+        # Early in a large import the cleaning process is some batches ahead
+        # and tens of thousands of keys came since: of those only the ones
+        # shared with the rows matter, and of the records re-filed only the
+        # ones found for the rows. The newest rows of the table, by id, are a
+        # short range read in order ("+value" keeps SQLite from probing the
+        # index for each key instead).
+        keys = sorted(set().union(*(row.keys for row in looked_up)))
+        since = f"FROM {_table(MatchKey)} WHERE id > %s AND "
+        added: dict[int, list[tuple[int | None, int | None]]] = {}
+        refiled: set[tuple[str, int]] = set()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT value, lead_id, contact_id {since} +value IN {_JSON_LIST}",
+                [mark, json.dumps(keys)],
+            )
+            for value, lead_id, contact_id in cursor.fetchall():
+                added.setdefault(value, []).append((lead_id, contact_id))
+            for kind in ("lead", "contact"):
+                if referred[kind]:
+                    cursor.execute(
+                        f"SELECT {kind}_id {since} +{kind}_id IN {_JSON_LIST}",
+                        [mark, json.dumps(sorted(referred[kind]))],
+                    )
+                    refiled.update((kind, pk) for (pk,) in cursor.fetchall())
         from leadflow.sales.models import Contact
 
         gone: set[tuple[str, int]] = set()
