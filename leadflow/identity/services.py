@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=models.Model)
 
-# The person fields a lead's or contact's match keys are built from.
+# The person fields a lead's or contact's match keys are built from, in the order
+# ``person_of`` takes them.
 KEY_FIELDS = (
     "first_name",
     "last_name",

@@ -83,9 +83,11 @@ from leadflow.identity.matching import (
     Person,
     blocking_keys,
     compare,
+    identity_of,
     match_level,
     may_match,
     person_from,
+    person_of,
     possible_logit,
 )
 from leadflow.identity.models import DuplicatePair, MatchKey
@@ -1161,9 +1163,18 @@ class BatchWriter:
         sql = "SELECT id, custom, {} FROM {} WHERE id IN ({{in_list}})".format(
             ", ".join(quote(name) for name in KEY_FIELDS), _table(Lead)
         )
+        # Most records have none of the identity attributes among their custom
+        # ones: their JSON text (SQLite's) need not be decoded.
+        names = settings.LEADFLOW_MATCH_IDENTITY_ATTRIBUTES
+        quoted = [json.dumps(name, ensure_ascii=ascii) for name in names for ascii in (True, False)]
         for pk, custom, *values in _select_in(sql, lead_ids):
-            persons[("lead", pk)] = person_from(
-                dict(zip(KEY_FIELDS, values, strict=True)), _json_value(custom)
+            if isinstance(custom, str) and not any(name in custom for name in quoted):
+                identity = {}
+            else:
+                identity = identity_of(_json_value(custom) or {})
+            first, last, email, phone, company, street, postal_code, city = values
+            persons[("lead", pk)] = person_of(
+                first, last, email, phone, company, street, postal_code, city, identity
             )
         for chunk in _chunks(contact_ids):
             for contact in Contact.objects.filter(pk__in=chunk).select_related("company"):

@@ -310,6 +310,46 @@ def test_a_record_refiled_since_the_look_up_is_compared_as_it_is_now(tmp_path: P
     assert results[1].lead_id not in (alan.pk, None)
 
 
+@pytest.mark.parametrize("attribute", ["date_of_birth", "doğum_tarihi"])
+def test_stored_records_are_read_for_matching_as_the_matching_module_reads_them(
+    tmp_path: Path, settings: Any, attribute: str
+) -> None:
+    from django.db import connection
+
+    from leadflow.identity.matching import blocking_keys, person_from
+    from leadflow.identity.services import record_fields
+
+    settings.LEADFLOW_MATCH_IDENTITY_ATTRIBUTES = [attribute]
+    common = {"first_name": "Ada", "last_name": "Lovelace", "company_name": "Acme Ltd"}
+    leads = [
+        make_lead(**common, email="a@example.com", custom={attribute: " 1990-01-02 "}),
+        make_lead(**common, email="b@example.com", custom={"note": f"no {attribute} known"}),
+        make_lead(**common, email="c@example.com", custom={}),
+        make_lead(**common, email="d@example.com", custom={attribute: 19900102, "x": "ŞİŞLİ"}),
+        make_lead(
+            **common, street="1 Infinite Loop", postal_code="n1 9gu", city="  london ", phone=""
+        ),
+    ]
+    # Written by another program: the attribute's name not escaped.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE leads_lead SET custom = %s WHERE id = %s",
+            [f'{{"{attribute}": "1971-05-05"}}', leads[2].pk],
+        )
+    writer, _rows = first_batch(write(tmp_path, HEADER + "Ada,Lovelace,a@example.com,,,,\n"))
+
+    persons = writer._persons({1: [(lead.pk, None) for lead in leads]})
+
+    for lead in leads:
+        lead.refresh_from_db()
+        expected = person_from(record_fields(lead), lead.custom)
+        assert persons[("lead", lead.pk)] == expected
+        assert blocking_keys(persons[("lead", lead.pk)]) == blocking_keys(expected)
+    assert persons[("lead", leads[0].pk)].identity == {attribute: "1990-01-02"}
+    assert persons[("lead", leads[2].pk)].identity == {attribute: "1971-05-05"}
+    assert persons[("lead", leads[1].pk)].identity == {}
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_forked_import_finds_stored_records_and_those_of_its_own_earlier_batches(
     tmp_path: Path, forked: None
