@@ -28,7 +28,7 @@ from typing import Any
 import jellyfish
 from django.conf import settings
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Hamming, Levenshtein
 
 from leadflow.identity.normalise import fold, normalise_company_name
 
@@ -297,11 +297,9 @@ def _ratio(a: str, b: str) -> float:
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
-    """A typo: one character changed, added or dropped, or two neighbours swapped."""
-    return Levenshtein.distance(a, b) <= 1 or (
-        len(a) == len(b)
-        and sum(x != y for x, y in zip(a, b, strict=True)) == 2
-        and sorted(a) == sorted(b)
+    """A typo: one character changed, added or dropped, or two characters swapped."""
+    return Levenshtein.distance(a, b, score_cutoff=1) <= 1 or (
+        len(a) == len(b) and Hamming.distance(a, b, score_cutoff=2) == 2 and sorted(a) == sorted(b)
     )
 
 

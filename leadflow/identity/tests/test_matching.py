@@ -102,3 +102,27 @@ def test_key_codes_keep_their_kind_in_the_top_bits():
     # Signed 64-bit, as the databases store them; a kind no longer made still gets a code.
     assert 0 <= key_code("nz:ayse yilmaz|34710") < 2**56
     assert all(0 < code < 2**63 for code in blocking_keys(person))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "close"),
+    [
+        ("34710", "34710", True),
+        ("34710", "34711", True),  # one changed
+        ("34710", "347100", True),  # one added
+        ("34710", "3471", True),  # one dropped
+        ("34710", "37410", True),  # two swapped
+        ("34710", "04713", True),  # two swapped, not neighbours
+        ("34710", "34799", False),  # two changed
+        ("34710", "3471099", False),  # two added
+    ],
+)
+def test_postal_codes_one_typo_apart_count_as_close(a: str, b: str, close: bool) -> None:
+    base = {"first_name": "Ayşe", "last_name": "Yılmaz", "email": "ayse@example.com"}
+    x = person_from({**base, "postal_code": a})
+    y = person_from({**base, "postal_code": b})
+    _confidence, evidence = compare(x, y)
+    if a == b:
+        assert evidence["postal_code"]["similarity"] == 1.0
+    else:
+        assert (evidence["postal_code"]["weight"] >= 0) is close
