@@ -846,8 +846,16 @@ def _select_in(sql: str, values: Sequence[Any], *, before: Sequence[Any] = ()) -
             yield from cursor.fetchall()
 
 
-# The members of a JSON array passed as one parameter, for ``x IN`` (SQLite).
-_JSON_LIST = "(SELECT item.value FROM json_each(%s) AS item)"
+def _one_of(column: str, values: Sequence[int]) -> tuple[str, Any]:
+    """SQL for ``column`` being one of ``values``, with the values as one parameter.
+
+    On SQLite the values go as a JSON array, and ``+column`` keeps the
+    planner from looking each one up in the column's index instead of
+    checking it on the rows another condition reads.
+    """
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", list(values)
+    return f"+{column} IN (SELECT item.value FROM json_each(%s) AS item)", json.dumps(values)
 
 
 def _table(model: type[Any]) -> str:
@@ -1225,25 +1233,20 @@ class BatchWriter:
         # and tens of thousands of keys came since: of those only the ones
         # shared with the rows matter, and of the records re-filed only the
         # ones found for the rows. The newest rows of the table, by id, are a
-        # short range read in order ("+value" keeps SQLite from probing the
-        # index for each key instead).
+        # short range read in order.
         keys = sorted(set().union(*(row.keys for row in looked_up)))
         since = f"FROM {_table(MatchKey)} WHERE id > %s AND "
         added: dict[int, list[tuple[int | None, int | None]]] = {}
         refiled: set[tuple[str, int]] = set()
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT value, lead_id, contact_id {since} +value IN {_JSON_LIST}",
-                [mark, json.dumps(keys)],
-            )
+            shared, values = _one_of("value", keys)
+            cursor.execute(f"SELECT value, lead_id, contact_id {since} {shared}", [mark, values])
             for value, lead_id, contact_id in cursor.fetchall():
                 added.setdefault(value, []).append((lead_id, contact_id))
             for kind in ("lead", "contact"):
                 if referred[kind]:
-                    cursor.execute(
-                        f"SELECT {kind}_id {since} +{kind}_id IN {_JSON_LIST}",
-                        [mark, json.dumps(sorted(referred[kind]))],
-                    )
+                    holder, ids = _one_of(f"{kind}_id", sorted(referred[kind]))
+                    cursor.execute(f"SELECT {kind}_id {since} {holder}", [mark, ids])
                     refiled.update((kind, pk) for (pk,) in cursor.fetchall())
         from leadflow.sales.models import Contact
 
