@@ -320,7 +320,11 @@ def test_stored_records_are_read_for_matching_as_the_matching_module_reads_them(
     from leadflow.identity.services import record_fields
 
     settings.LEADFLOW_MATCH_IDENTITY_ATTRIBUTES = [attribute]
-    common = {"first_name": "Ada", "last_name": "Lovelace", "company_name": "Acme Ltd"}
+    common: dict[str, Any] = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company_name": "Acme Ltd",
+    }
     leads = [
         make_lead(**common, email="a@example.com", custom={attribute: " 1990-01-02 "}),
         make_lead(**common, email="b@example.com", custom={"note": f"no {attribute} known"}),
