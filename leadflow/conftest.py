@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from leadflow.accounts.models import Role, Team, User
 from leadflow.factories import make_team, make_user
@@ -109,3 +110,7 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+            # Inside this block the ORM runs in Playwright's context, with
+            # database connections of its own: closed here, or they outlive
+            # the test (and PostgreSQL's test database cannot be dropped).
+            connections.close_all()
