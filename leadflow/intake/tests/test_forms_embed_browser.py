@@ -194,6 +194,11 @@ def test_utm_and_referrer_of_the_landing_page_reach_a_form_on_a_later_page(
                 break
             visitor.wait_for_timeout(100)
         form = visitor.frame_locator("iframe[data-leadflow-form]")
+        try:
+            form.locator("#id_first_name").wait_for(timeout=15_000)
+        except Exception as exc:  # what the frame shows instead, to tell why
+            shown = [(frame.url, frame.content()[:1500]) for frame in visitor.frames[1:]]
+            raise AssertionError(f"no form in the frame; frames: {shown}") from exc
         form.locator("#id_first_name").fill("Ffion")
         form.locator("#id_email").fill("ffion@example.com")
         form.locator("button[type=submit]").click()
