@@ -189,20 +189,31 @@ def test_utm_and_referrer_of_the_landing_page_reach_a_form_on_a_later_page(
         element = visitor.wait_for_selector("iframe[data-leadflow-form][data-leadflow-forwarded]")
         assert "utm_source=search" in (element.get_attribute("src") or "")
         # The frame has gone to the address the script gave it (not still the first one).
+        frame = None
         for _ in range(150):
-            if any("utm_source=search" in frame.url for frame in visitor.frames):
+            frame = next((f for f in visitor.frames if "utm_source=search" in f.url), None)
+            if frame is not None:
                 break
             visitor.wait_for_timeout(100)
-        form = visitor.frame_locator("iframe[data-leadflow-form]")
+
+        def shown() -> list[tuple[str, str]]:
+            frames = []
+            for f in visitor.frames[1:]:
+                try:
+                    frames.append((f.url, f.content()[:1500]))
+                except Exception as exc:  # detached meanwhile
+                    frames.append((f.url, repr(exc)))
+            return frames
+
+        assert frame is not None, f"the frame never went to the forwarded address: {shown()}"
         try:
-            form.locator("#id_first_name").wait_for(timeout=15_000)
+            frame.wait_for_selector("#id_first_name", timeout=15_000)
         except Exception as exc:  # what the frame shows instead, to tell why
-            shown = [(frame.url, frame.content()[:1500]) for frame in visitor.frames[1:]]
-            raise AssertionError(f"no form in the frame; frames: {shown}") from exc
-        form.locator("#id_first_name").fill("Ffion")
-        form.locator("#id_email").fill("ffion@example.com")
-        form.locator("button[type=submit]").click()
-        form.locator("text=Thank you.").wait_for()
+            raise AssertionError(f"no form in the frame; frames: {shown()}") from exc
+        frame.fill("#id_first_name", "Ffion")
+        frame.fill("#id_email", "ffion@example.com")
+        frame.click("button[type=submit]")
+        frame.wait_for_selector("text=Thank you.")
 
     wait_until(lambda: Inquiry.objects.exists())
     inquiry = Inquiry.objects.get()
