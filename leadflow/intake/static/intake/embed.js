@@ -97,7 +97,14 @@
       params.set("page", (window.location.origin + window.location.pathname).slice(0, 500));
     }
     if (url.toString() !== frame.src) {
-      frame.src = url.toString();
+      // A new frame with the new address in place of the old one: a frame told
+      // a new src while its first address is still loading now and then stays
+      // on the first one, and the visit's parameters are lost.
+      var fresh = frame.cloneNode(false);
+      fresh.setAttribute("src", url.toString());
+      if (frame.parentNode) {
+        frame.parentNode.replaceChild(fresh, frame);
+      }
     }
   }
 
