@@ -65,9 +65,14 @@ class MatchLevel:
     POSSIBLE = "possible"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Person:
-    """The comparable form of a lead, contact or inquiry."""
+    """The comparable form of a lead, contact or inquiry; not changed once made.
+
+    Not a frozen dataclass: its constructor sets each field through
+    ``object.__setattr__``, four times the cost of a plain one, and an
+    import makes some eight of these a row (the row's and its candidates').
+    """
 
     name_tokens: tuple[str, ...] = ()
     first: str = ""

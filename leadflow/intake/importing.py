@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import enum
 import gc
 import hashlib
 import io
@@ -74,7 +75,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
 
-from leadflow.core.bulk import BulkTable, EncodedJSON, IdReservation
+from leadflow.core.bulk import BulkTable, IdReservation
 from leadflow.core.context import Interface, interface
 from leadflow.core.models import AuditEvent, Event, EventKind
 from leadflow.core.processes import die_with_parent
@@ -882,6 +883,15 @@ _EVENT_COLUMNS = (
 )
 
 
+# JSON columns that ``BatchWriter.prepare`` fills with JSON text (``BulkTable``'s ``encoded``).
+_INQUIRY_ENCODED = ("payload", "fields", "custom")
+_LEAD_ENCODED = ("custom",)
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 class BatchWriter:
     """Writes one batch of prepared rows with intake's rules; call inside a transaction."""
 
@@ -927,7 +937,9 @@ class BatchWriter:
 
     @staticmethod
     def _template(columns: list[str], defaults: Mapping[str, Any], **values: Any) -> list[Any]:
-        return [values[name] if name in values else defaults[name] for name in columns]
+        # Choices as their plain values: a member of an enumeration costs a
+        # look-up by value each time a row is unpickled.
+        return [_plain(values[name] if name in values else defaults[name]) for name in columns]
 
     def prepare(self, row: PreparedRow) -> None:
         """The row's inquiry and new-lead values, all but what the writing decides.
@@ -939,12 +951,12 @@ class BatchWriter:
         outcome = f', "outcome": {json.dumps(row.outcome)}' if row.outcome else ""
         inquiry = list(self.inquiry_template)
         at = self.inquiry_at
-        inquiry[at["payload"]] = EncodedJSON(
+        inquiry[at["payload"]] = (
             f'{{"import": {self.job.pk:d}, "row": {row.number:d}, '
             f'"values": {row.values_json}{outcome}}}'
         )
-        inquiry[at["fields"]] = EncodedJSON(row.fields_json)
-        inquiry[at["custom"]] = EncodedJSON(row.custom_json)
+        inquiry[at["fields"]] = row.fields_json
+        inquiry[at["custom"]] = row.custom_json
         inquiry[at["fingerprint"]] = row.fingerprint
         row.inquiry_values = inquiry
         if not (row.spam or row.unreachable):
@@ -953,7 +965,7 @@ class BatchWriter:
             for name, value in row.fields.items():
                 if name in PERSON_FIELDS:
                     lead[at[name]] = value
-            lead[at["custom"]] = EncodedJSON(row.custom_json)
+            lead[at["custom"]] = row.custom_json
             lead[at["temperature"]] = temperature_for_timeframe(
                 row.fields.get("purchase_timeframe", "")
             )
@@ -1052,7 +1064,9 @@ class BatchWriter:
 
         # Leads first: inquiries, keys and events point at them.
         if new_leads:
-            BulkTable(Lead, self.lead_columns).insert([self._lead_row(new) for new in new_leads])
+            BulkTable(Lead, self.lead_columns, encoded=_LEAD_ENCODED).insert(
+                [self._lead_row(new) for new in new_leads]
+            )
             key_rows = [
                 (key, new.pk, None)
                 for new in new_leads
@@ -1069,7 +1083,7 @@ class BatchWriter:
         attached_events, refreshed = self._attach_all(attachments, results)
         events += attached_events
         if inquiries:
-            BulkTable(Inquiry, self.inquiry_columns).insert(inquiries)
+            BulkTable(Inquiry, self.inquiry_columns, encoded=_INQUIRY_ENCODED).insert(inquiries)
         if events:
             BulkTable(Event, _EVENT_COLUMNS).insert(events)
         if pairs:

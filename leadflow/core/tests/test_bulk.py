@@ -8,7 +8,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from leadflow.core.bulk import IdReservation, ReservedIdTaken, bulk_insert_rows, instance_rows
+from leadflow.core.bulk import (
+    BulkTable,
+    IdReservation,
+    ReservedIdTaken,
+    bulk_insert_rows,
+    instance_rows,
+)
 from leadflow.factories import channel, make_lead
 from leadflow.leads.models import Lead
 from leadflow.sales.models import Deal, Pipeline
@@ -79,3 +85,31 @@ def test_an_id_someone_else_took_meanwhile_is_refused_not_overwritten() -> None:
 def test_unknown_columns_are_refused() -> None:
     with pytest.raises(ValueError, match="no column"):
         bulk_insert_rows(Lead, ["first_name", "events"], [("Ada", None)])
+
+
+def test_text_in_an_encoded_json_column_is_written_as_the_json_it_is() -> None:
+    ids = IdReservation(Lead)
+    columns, values = instance_rows([unsaved_lead(ids.take()), unsaved_lead(ids.take())])
+    at = columns.index("custom")
+    rows = [list(row) for row in values]
+    rows[0][at] = '{"page": "/pricing", "tags": ["a", "b"]}'  # JSON text already
+    rows[1][at] = {"page": "/about"}  # a value: encoded as usual
+    with transaction.atomic():
+        BulkTable(Lead, columns, encoded=["custom"]).insert(rows)
+    first, second = Lead.objects.order_by("pk").filter(pk__in=[rows[0][0], rows[1][0]])
+    assert first.custom == {"page": "/pricing", "tags": ["a", "b"]}
+    assert second.custom == {"page": "/about"}
+
+
+def test_text_in_any_other_json_column_is_a_json_string() -> None:
+    ids = IdReservation(Lead)
+    lead = unsaved_lead(ids.take(), custom='{"page": "/pricing"}')
+    with transaction.atomic():
+        bulk_insert_rows(Lead, *instance_rows([lead]))
+    assert Lead.objects.get(pk=lead.pk).custom == '{"page": "/pricing"}'
+
+
+@pytest.mark.parametrize("name", ["first_name", "phone", "updated_at"])
+def test_only_json_columns_can_be_encoded_already(name: str) -> None:
+    with pytest.raises(ValueError, match="no JSON column"):
+        BulkTable(Lead, ["first_name", "custom"], encoded=[name])
