@@ -20,7 +20,7 @@ import hashlib
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -226,7 +226,8 @@ def _postal_code(value: str) -> str:
     return sys.intern(_postal(value))
 
 
-def _phonetic(words: Iterable[str]) -> str:
+@lru_cache(maxsize=65536)
+def _phonetic(words: tuple[str, ...]) -> str:
     return " ".join(sorted(jellyfish.metaphone(word) for word in words if word))
 
 
@@ -291,7 +292,7 @@ def blocking_key_names(person: Person) -> set[str]:
         keys.add(f"a:{person.street}|{person.postal_code}"[:160])
     if person.last and person.postal_code:
         # The surname's sound where they live: catches a changed first name or a typo in it.
-        keys.add(f"lz:{_phonetic(person.last.split())}|{person.postal_code}"[:160])
+        keys.add(f"lz:{_phonetic(tuple(person.last.split()))}|{person.postal_code}"[:160])
     for name, value in person.identity.items():
         keys.add(f"i:{name}={value}"[:160])
     return keys

@@ -40,13 +40,21 @@ def normalise_phone(value: str, *, region: str) -> str:
     value = value.strip()
     if not value:
         return ""
+    home = region.upper() or None
     try:
-        number = phonenumbers.parse(value, region.upper() or None)
+        number = phonenumbers.parse(value, home)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(
             _("“%(value)s” is not a phone number."), code="invalid_phone", params={"value": value}
         ) from exc
-    if not phonenumbers.is_valid_number(number):
+    # Most numbers are of the region they are read in: valid there, they are
+    # valid, after one check of their digits. is_valid_number first works out
+    # the region of the number's country code that its digits belong to
+    # (checking them there), then checks them again in that region.
+    if not (
+        (home is not None and phonenumbers.is_valid_number_for_region(number, home))
+        or phonenumbers.is_valid_number(number)
+    ):
         raise ValidationError(
             _("“%(value)s” is not a possible phone number in %(region)s."),
             code="invalid_phone",

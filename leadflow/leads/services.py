@@ -59,6 +59,12 @@ PERSON_FIELDS = (
 )
 
 
+# The longest value each person field takes (an import checks every field of every row).
+_MAX_LENGTHS = {
+    name: getattr(Lead._meta.get_field(name), "max_length", None) for name in PERSON_FIELDS
+}
+
+
 def lead_clean_fields(data: dict[str, Any], *, region: str = "") -> dict[str, Any]:
     """Trim, normalise and check person fields; raise one ValidationError naming every bad field."""
     cleaned: dict[str, Any] = {}
@@ -67,7 +73,7 @@ def lead_clean_fields(data: dict[str, Any], *, region: str = "") -> dict[str, An
         if name not in PERSON_FIELDS:
             raise ValidationError(_("Unknown lead field “%(name)s”.") % {"name": name})
         value = "" if raw is None else str(raw).strip()
-        max_length = getattr(Lead._meta.get_field(name), "max_length", None)
+        max_length = _MAX_LENGTHS[name]
         try:
             if name == "email":
                 value = normalise_email(value)

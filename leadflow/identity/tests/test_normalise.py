@@ -18,13 +18,18 @@ from leadflow.identity.normalise import (
         ("+44 (0)20 7946 0000", "TR", "+442079460000"),
         ("0212 555 12 34", "TR", "+902125551234"),
         ("912 345 678", "ES", "+34912345678"),
+        # Of another region than the one it is read in: Isle of Man (+44), Turkey.
+        ("01624 756789", "GB", "+441624756789"),
+        ("+90 212 555 12 34", "GB", "+902125551234"),
     ],
 )
 def test_phone_numbers_become_e164(raw: str, region: str, expected: str) -> None:
     assert normalise_phone(raw, region=region) == expected
 
 
-@pytest.mark.parametrize("raw", ["12", "not a number", "+44 1"])
+@pytest.mark.parametrize(
+    "raw", ["12", "not a number", "+44 1", "09999 999999", "020 7946 000", "+90 000 000 00 00"]
+)
 def test_impossible_numbers_are_refused(raw: str) -> None:
     with pytest.raises(ValidationError):
         normalise_phone(raw, region="GB")
