@@ -198,7 +198,7 @@ class BulkTable:
                 raise ValueError(f"{meta.label} has no column {name!r}.")
             fields.append(field)
         for name in encoded:
-            if not isinstance(meta.get_field(name), models.JSONField) or name not in columns:
+            if name not in columns or not isinstance(meta.get_field(name), models.JSONField):
                 raise ValueError(f"{meta.label}.{name} is no JSON column of this table.")
         self.conversions = [
             (index, convert)
