@@ -23,9 +23,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadflow.core.bench.harness import bench_dir, bench_env, leadflow_command
+from leadflow.core.bench.harness import (
+    bench_dir,
+    bench_env,
+    leadflow_command,
+    python_loop_seconds,
+)
 from leadflow.intake.bench_api import add_api_arguments, run_api
 
 HELP = "Intake throughput: CSV import (rows/s, peak memory), API intake (inquiries/s, p95)."
@@ -356,6 +362,7 @@ def run_import(options: argparse.Namespace, say: Say) -> None:
     import_file(source, options.rows, options.duplicates)
     size_mb = source.stat().st_size / 1e6
     results = var_dir / "results.csv"
+    speed_before = python_loop_seconds()
     say(f"Importing {size_mb:,.0f} MB with leadflow import_leads …")
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -378,14 +385,17 @@ def run_import(options: argparse.Namespace, say: Say) -> None:
     )
     # The import forks a process that cleans rows: their memory counts together.
     peak_rss_kb = peak_pss_kb = 0
+    cpu_of: dict[int, float] = {}  # the latest CPU seconds seen of each process
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
-        rss_kb, pss_kb = _tree_memory_kb(process.pid)
-        peak_rss_kb, peak_pss_kb = max(peak_rss_kb, rss_kb), max(peak_pss_kb, pss_kb)
+        sample = _tree_sample(process.pid)
+        peak_rss_kb, peak_pss_kb = max(peak_rss_kb, sample.rss_kb), max(peak_pss_kb, sample.pss_kb)
+        cpu_of.update(sample.cpu)
         time.sleep(0.25)
     elapsed = time.perf_counter() - started
+    speed_after = python_loop_seconds()
     process.returncode = os.waitstatus_to_exitcode(status)
     output = process.stdout.read() if process.stdout else ""
     errors = process.stderr.read() if process.stderr else ""
@@ -410,33 +420,64 @@ def run_import(options: argparse.Namespace, say: Say) -> None:
         f"peak memory, all processes  {peak_pss_kb / 1024:>12,.0f} MB       (target ≤ 512; "
         f"proportional set size, shared pages split; resident sum {peak_rss_kb / 1024:,.0f} MB)"
     )
+    # The importing process waited for the cleaning one: its usage holds both.
+    cpu = usage.ru_utime + usage.ru_stime
+    cleaning = sum(seconds for pid, seconds in cpu_of.items() if pid != process.pid)
+    say(
+        f"CPU, all processes          {cpu:>12.1f} s     (user {usage.ru_utime:.1f}, system "
+        f"{usage.ru_stime:.1f}; {cpu / options.rows * 1e6:,.0f} µs a row, "
+        f"{cpu / elapsed:.2f} cores busy)"
+    )
+    say(
+        f"CPU, cleaning process       {cleaning:>12.1f} s     (sampled; the importing process "
+        f"{cpu - cleaning:.1f} s)"
+    )
+    say(
+        f"machine speed               {speed_before:>7.2f} / {speed_after:.2f} s "
+        "(20 million additions in Python, before / after the import)"
+    )
     say(f"load average at the end     {' / '.join(f'{x:.2f}' for x in os.getloadavg()):>12}")
     accounted = result_lines == options.rows and f"{options.rows:,} rows read" in output
     say(f"every row accounted for     {'yes' if accounted else 'NO':>12}")
 
 
-def _tree_memory_kb(pid: int) -> tuple[int, int]:
-    """Resident and proportional memory of a process and its children, in KB (Linux; else 0).
+@dataclass
+class TreeSample:
+    """Memory of a process and its children together, and each one's CPU so far."""
+
+    rss_kb: int = 0
+    pss_kb: int = 0
+    cpu: dict[int, float] = field(default_factory=dict)  # pid → user + system seconds
+
+
+def _tree_sample(pid: int) -> TreeSample:
+    """Resident and proportional memory (KB) and CPU of a process and its children (Linux).
 
     Resident memory counts the pages a forked child still shares with its
     parent twice; the proportional set size splits them between the two.
+    Elsewhere, or once the process is gone, the sample is empty.
     """
-    rss = pss = 0
+    sample = TreeSample()
+    tick = os.sysconf("SC_CLK_TCK")
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
             rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            stat = Path(f"/proc/{current}/stat").read_text()
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
         for line in rollup.splitlines():
             if line.startswith("Rss:"):
-                rss += int(line.split()[1])
+                sample.rss_kb += int(line.split()[1])
             elif line.startswith("Pss:"):
-                pss += int(line.split()[1])
+                sample.pss_kb += int(line.split()[1])
+        # After the name in parentheses: state is the 3rd field, utime and stime the 14th and 15th.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        sample.cpu[current] = (int(fields[11]) + int(fields[12])) / tick
         pending.extend(int(child) for child in children)
-    return rss, pss
+    return sample
 
 
 SCENARIOS: dict[str, Callable[[argparse.Namespace, Say], None]] = {

@@ -100,6 +100,26 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+# The loop at a module's top level, its names in a dictionary: the way the
+# machine speeds in docs/benchmarks.md were measured (a loop inside a function,
+# on local variables, runs about three times faster).
+_ADDITIONS_LOOP = compile(
+    "total = 0\nfor number in range(additions):\n    total += number\n", "<additions>", "exec"
+)
+
+
+def python_loop_seconds(additions: int = 20_000_000) -> float:
+    """Seconds a plain Python loop of ``additions`` additions takes: how fast the machine is now.
+
+    A shared machine's speed changes by half or more within an hour, so a
+    figure means little without it: printed beside a benchmark's result, it
+    tells a slow moment from a slow change.
+    """
+    started = time.perf_counter()
+    exec(_ADDITIONS_LOOP, {"additions": additions})
+    return time.perf_counter() - started
+
+
 def _tail(log: IO[bytes], size: int = 4000) -> str:
     log.seek(0)
     return log.read().decode(errors="replace")[-size:]
