@@ -59,7 +59,7 @@ def mia(db: None) -> User:
 
 
 @pytest.fixture
-def migrate() -> Callable[[list[tuple[str, str]]], None]:
+def migrate() -> Iterator[Callable[[list[tuple[str, str]]], None]]:
     """Moves the test database to migration targets such as ``[("intake", "0008_…")]``.
 
     For tests of a data migration; they need ``transaction=True`` and
@@ -73,7 +73,11 @@ def migrate() -> Callable[[list[tuple[str, str]]], None]:
         executor.loader.build_graph()
         executor.migrate(targets)
 
-    return to
+    yield to
+    # Back to the latest migration of every app: the tests after this one
+    # expect the whole schema, migrations newer than the test's targets too.
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 CHROMIUM = Path("/usr/bin/chromium")

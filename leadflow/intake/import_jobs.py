@@ -11,6 +11,7 @@ if the checkpoint is where that run expects it, so one of the two runs stops.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,6 +39,40 @@ def import_job_stalled(job: ImportJob, *, now: datetime.datetime | None = None) 
     """Marked running, but no batch committed for ``IMPORT_STALLED_AFTER``."""
     now = now or timezone.now()
     return job.status == ImportStatus.RUNNING and job.updated_at < now - IMPORT_STALLED_AFTER
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast a running import goes, and about how long it has left."""
+
+    rows_per_second: float
+    at: datetime.datetime  # when it was worked out
+    left: datetime.timedelta | None  # None: the file's size gave no estimate of its rows
+
+    @property
+    def done_at(self) -> datetime.datetime | None:
+        return None if self.left is None else self.at + self.left
+
+
+# Rows and seconds a run needs behind it before its pace means something.
+PACE_AFTER_ROWS = 1000
+PACE_AFTER = datetime.timedelta(seconds=3)
+
+
+def import_job_pace(job: ImportJob, *, now: datetime.datetime | None = None) -> Pace | None:
+    """The pace of the job's latest run so far; None unless it runs and has done enough to tell."""
+    now = now or timezone.now()
+    if job.status != ImportStatus.RUNNING or job.run_started_at is None:
+        return None
+    rows = job.rows_done - job.run_first_row
+    elapsed = now - job.run_started_at
+    if rows < PACE_AFTER_ROWS or elapsed < PACE_AFTER:
+        return None
+    rate = rows / elapsed.total_seconds()
+    left = None
+    if job.rows_estimated:
+        left = datetime.timedelta(seconds=max(job.rows_estimated - job.rows_done, 0) / rate)
+    return Pace(rows_per_second=rate, at=now, left=left)
 
 
 def import_job_can_cancel(job: ImportJob) -> bool:

@@ -1764,9 +1764,19 @@ def import_job_run(
             job=job, channel=job.channel, campaign=job.campaign, actor=job.created_by
         )
         job.status = ImportStatus.RUNNING
-        job.started_at = job.started_at or timezone.now()
+        job.run_started_at, job.run_first_row = timezone.now(), job.rows_done
+        job.started_at = job.started_at or job.run_started_at
         job.error = ""
-        job.save(update_fields=["status", "started_at", "error", "updated_at"])
+        job.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "run_started_at",
+                "run_first_row",
+                "error",
+                "updated_at",
+            ]
+        )
         created_before = job.created
         forked = (job.rows_estimated or 0) - job.rows_done >= FORK_CLEANER_ROWS
         batches = prepared_batches(

@@ -289,6 +289,12 @@ class ImportJob(TimeStampedModel):
     error = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When the latest run began and how many rows were done then: the pace
+    # of a resumed job counts from there, not across the pause.
+    run_started_at = models.DateTimeField(_("latest run started at"), null=True, blank=True)
+    run_first_row = models.PositiveIntegerField(
+        _("rows done when the latest run started"), default=0
+    )
 
     class Meta:
         ordering = ["-created_at"]

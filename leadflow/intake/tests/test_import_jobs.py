@@ -4,6 +4,7 @@ a confirmation), a running job can be cancelled, and the list pages and searches
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from leadflow.core.models import AuditEvent
 from leadflow.factories import channel
-from leadflow.intake.import_jobs import import_job_cancel
+from leadflow.intake.import_jobs import import_job_cancel, import_job_pace
 from leadflow.intake.importing import (
     ImportConflict,
     RowSource,
@@ -196,3 +197,60 @@ def test_the_import_list_pages_through_every_import_and_searches_by_file_name(
 
     nothing = client.get(reverse("imports:list"), {"q": "april"}).content.decode()
     assert "No import of a file named like" in nothing
+
+
+def test_a_running_import_shows_its_pace_and_about_how_long_it_has_left(
+    client: Any, mia: Any, tmp_path: Path
+) -> None:
+    job = worker_dies_after_first_batch(new_job(people_file(tmp_path)), minutes_ago=0)
+    assert job.run_first_row == 0 and job.run_started_at is not None
+    client.force_login(mia)
+    detail = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert 'id="import-pace"' not in detail  # 4 rows: too few to tell a pace by
+
+    # A run resumed at row 1,000 that has read 40,000 rows in 20 seconds.
+    ImportJob.objects.filter(pk=job.pk).update(
+        run_started_at=timezone.now() - datetime.timedelta(seconds=20),
+        run_first_row=1_000,
+        rows_done=41_000,
+        rows_estimated=341_000,
+    )
+    detail = client.get(
+        reverse("imports:detail", args=[job.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    # Some milliseconds more than 20 seconds have passed by now.
+    assert re.search(r"(1,99\d|2,000) rows a second", detail), detail
+    assert "about 2\xa0minutes left" in detail  # 300,000 rows to go
+
+    ImportJob.objects.filter(pk=job.pk).update(rows_estimated=100_000)
+    detail = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "less than a minute left" in detail
+
+
+def test_the_pace_counts_from_the_latest_run_and_only_while_it_runs(tmp_path: Path) -> None:
+    job = worker_dies_after_first_batch(new_job(people_file(tmp_path, rows=3_000)))
+    first_run = job.run_started_at
+    assert first_run is not None
+    seen: list[tuple[int, int]] = []
+    import_job_run(
+        job=job, batch_size=1_000, progress=lambda j: seen.append((j.run_first_row, j.rows_done))
+    )
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and job.rows_done == 3_000
+    assert job.run_first_row == 4
+    assert job.run_started_at is not None and job.run_started_at > first_run
+    assert seen[0] == (4, 1_004)
+    assert import_job_pace(job) is None  # done
+
+    now = timezone.now()
+    job.status = ImportStatus.RUNNING
+    job.run_started_at, job.run_first_row, job.rows_done = now, 0, 5_000
+    job.rows_estimated = None
+    assert import_job_pace(job, now=now + datetime.timedelta(seconds=2)) is None  # too soon
+    pace = import_job_pace(job, now=now + datetime.timedelta(seconds=4))
+    assert pace is not None
+    assert pace.rows_per_second == 1_250 and pace.left is None and pace.done_at is None
+    job.rows_estimated = 15_000
+    pace = import_job_pace(job, now=now + datetime.timedelta(seconds=4))
+    assert pace is not None and pace.left == datetime.timedelta(seconds=8)
+    assert pace.done_at == now + datetime.timedelta(seconds=12)
