@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import multiprocessing
 import queue
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import models, transaction
 
 from leadflow.accounts.models import Role, Team
 from leadflow.factories import channel, make_contact, make_lead, make_team, make_user
@@ -436,3 +437,28 @@ def test_closing_the_batches_stops_the_cleaning_process_and_the_thread_taking_th
 
     assert taker_thread() is None
     assert multiprocessing.active_children() == []
+
+
+def test_the_json_columns_prepared_as_text_are_the_ones_written_as_json_text(
+    tmp_path: Path,
+) -> None:
+    # prepare() fills some JSON columns with JSON text, and the writer's tables
+    # take exactly those (by name) as encoded: a column in one list and not in
+    # the other would be stored as a JSON string, or encoded twice.
+    writer, rows = first_batch(write(tmp_path, HEADER + people(3)))
+    assert len(rows) == 3
+    for model, columns, encoded, values_of in (
+        (Inquiry, writer.inquiry_columns, importing._INQUIRY_ENCODED, "inquiry_values"),
+        (Lead, writer.lead_columns, importing._LEAD_ENCODED, "lead_values"),
+    ):
+        json_columns = {
+            field.attname
+            for field in model._meta.concrete_fields
+            if isinstance(field, models.JSONField)
+        }
+        for row in rows:
+            values = dict(zip(columns, getattr(row, values_of), strict=True))
+            as_text = {name for name in json_columns if isinstance(values[name], str)}
+            assert as_text == set(encoded), model
+            for name in as_text:
+                json.loads(values[name])
