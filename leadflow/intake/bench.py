@@ -31,6 +31,8 @@ from leadflow.core.bench.harness import (
     bench_env,
     leadflow_command,
     python_loop_seconds,
+    stat_cpu_seconds,
+    stat_fields,
 )
 from leadflow.intake.bench_api import add_api_arguments, run_api
 
@@ -458,7 +460,6 @@ def _tree_sample(pid: int) -> TreeSample:
     Elsewhere, or once the process is gone, the sample is empty.
     """
     sample = TreeSample()
-    tick = os.sysconf("SC_CLK_TCK")
     pending = [pid]
     while pending:
         current = pending.pop()
@@ -473,9 +474,7 @@ def _tree_sample(pid: int) -> TreeSample:
                 sample.rss_kb += int(line.split()[1])
             elif line.startswith("Pss:"):
                 sample.pss_kb += int(line.split()[1])
-        # After the name in parentheses: state is the 3rd field, utime and stime the 14th and 15th.
-        fields = stat[stat.rindex(")") + 2 :].split()
-        sample.cpu[current] = (int(fields[11]) + int(fields[12])) / tick
+        sample.cpu[current] = stat_cpu_seconds(stat_fields(stat))
         pending.extend(int(child) for child in children)
     return sample
 

@@ -77,21 +77,29 @@ def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
         yield base_url
 
 
+def stat_fields(stat: str) -> list[str]:
+    """The fields of a ``/proc/PID/stat`` text after the name: state, parent's pid, …"""
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def stat_cpu_seconds(fields: list[str]) -> float:
+    """User + system CPU seconds from :func:`stat_fields` (the 14th and 15th fields of all)."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by process ``pid`` and all its live descendants."""
-    tick = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
     used: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            fields = stat_fields((entry / "stat").read_text())
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+        used[int(entry.name)] = stat_cpu_seconds(fields)
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
