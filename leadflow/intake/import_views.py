@@ -188,6 +188,12 @@ def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "counts": _counts(job),
         "stalled": stalled,
         "pace": None if stalled else import_job_pace(job),
+        # From the first start to the end, any pause included.
+        "took": (
+            job.finished_at - job.started_at
+            if job.status == ImportStatus.DONE and job.started_at and job.finished_at
+            else None
+        ),
         "stalled_minutes": int(IMPORT_STALLED_AFTER.total_seconds() // 60),
         "can_cancel": import_job_can_cancel(job),
         "can_resume": import_job_can_resume(job),

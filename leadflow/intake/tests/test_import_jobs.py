@@ -254,3 +254,21 @@ def test_the_pace_counts_from_the_latest_run_and_only_while_it_runs(tmp_path: Pa
     pace = import_job_pace(job, now=now + datetime.timedelta(seconds=4))
     assert pace is not None and pace.left == datetime.timedelta(seconds=8)
     assert pace.done_at == now + datetime.timedelta(seconds=12)
+
+
+def test_a_finished_import_says_how_long_it_took(client: Any, mia: Any, tmp_path: Path) -> None:
+    job = import_job_run(job=new_job(people_file(tmp_path)))
+    assert job.status == ImportStatus.DONE
+    client.force_login(mia)
+    detail = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Took less than a minute." in detail
+    assert 'id="import-pace"' not in detail  # done: no pace any more
+
+    assert job.started_at is not None
+    ImportJob.objects.filter(pk=job.pk).update(
+        finished_at=job.started_at + datetime.timedelta(minutes=6, seconds=30)
+    )
+    detail = client.get(
+        reverse("imports:detail", args=[job.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "Took 6\xa0minutes." in detail
