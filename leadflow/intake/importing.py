@@ -889,6 +889,12 @@ _LEAD_ENCODED = ("custom",)
 
 
 def _plain(value: Any) -> Any:
+    """A choice as its plain value.
+
+    SQLite's driver binds a ``str`` subclass, such as an enumeration member,
+    through its adapter look-up: about ten times the cost of a plain ``str``.
+    Unpickling one looks it up by value.
+    """
     return value.value if isinstance(value, enum.Enum) else value
 
 
@@ -966,8 +972,8 @@ class BatchWriter:
                 if name in PERSON_FIELDS:
                     lead[at[name]] = value
             lead[at["custom"]] = row.custom_json
-            lead[at["temperature"]] = temperature_for_timeframe(
-                row.fields.get("purchase_timeframe", "")
+            lead[at["temperature"]] = _plain(
+                temperature_for_timeframe(row.fields.get("purchase_timeframe", ""))
             )
             lead[at["outcome"]] = row.outcome
             row.lead_values = lead
@@ -1021,7 +1027,7 @@ class BatchWriter:
             inquiry = self._inquiry(row, inquiry_ids.take())
             reason = row.spam
             if reason:
-                inquiry[at["outcome"]] = InquiryOutcome.REJECTED
+                inquiry[at["outcome"]] = InquiryOutcome.REJECTED.value
                 inquiry[at["reason"]] = reason
                 inquiries.append(inquiry)
                 results[row.number] = RowResult(
@@ -1029,7 +1035,7 @@ class BatchWriter:
                 )
                 continue
             if row.unreachable:
-                inquiry[at["outcome"]] = InquiryOutcome.INTEREST
+                inquiry[at["outcome"]] = InquiryOutcome.INTEREST.value
                 inquiries.append(inquiry)
                 interests.append((self._interest(row), inquiry))
                 results[row.number] = RowResult(
@@ -1049,7 +1055,7 @@ class BatchWriter:
             result = results[row.number]
             if result.outcome == CREATED:
                 new = self._new_of[row.number]
-                inquiry[at["outcome"]] = InquiryOutcome.CREATED
+                inquiry[at["outcome"]] = InquiryOutcome.CREATED.value
                 inquiry[at["lead_id"]] = result.lead_id = new.pk
 
         events: list[tuple[Any, ...]] = [
@@ -1068,7 +1074,7 @@ class BatchWriter:
                 [self._lead_row(new) for new in new_leads]
             )
             key_rows = [
-                (key, new.pk, None)
+                (key, new.pk)
                 for new in new_leads
                 for key in (
                     blocking_keys(person_from(new.lead.__dict__, new.lead.custom))
@@ -1078,7 +1084,7 @@ class BatchWriter:
             ]
             # In index order: a big import touches fewer pages of the key index.
             key_rows.sort()
-            BulkTable(MatchKey, ["value", "lead_id", "contact_id"]).insert(key_rows)
+            BulkTable(MatchKey, ["value", "lead_id"]).insert(key_rows)
 
         attached_events, refreshed = self._attach_all(attachments, results)
         events += attached_events
@@ -1444,7 +1450,7 @@ class BatchWriter:
         timeframe = row.fields.get("purchase_timeframe")
         if timeframe and timeframe != lead.purchase_timeframe:
             lead.purchase_timeframe = timeframe
-        lead.temperature = temperature_for_timeframe(lead.purchase_timeframe)
+        lead.temperature = _plain(temperature_for_timeframe(lead.purchase_timeframe))
         for name, value in row.custom.items():
             lead.custom.setdefault(name, value)
         if row.outcome and not lead.outcome:
@@ -1501,7 +1507,7 @@ class BatchWriter:
             at = self.inquiry_at
             confidence = match["confidence"]
             needs_review = match_level(confidence) != MatchLevel.CERTAIN
-            inquiry[at["outcome"]] = InquiryOutcome.ATTACHED
+            inquiry[at["outcome"]] = InquiryOutcome.ATTACHED.value
             inquiry[at["match_confidence"]] = confidence
             inquiry[at["match_explanation"]] = match["explanation"]
             inquiry[at["needs_review"]] = needs_review
@@ -1563,18 +1569,21 @@ class BatchWriter:
         to_value: str = "",
         data: dict[str, Any] | None = None,
     ) -> tuple[Any, ...]:
-        """An event as its values in ``_EVENT_COLUMNS`` order (a model instance costs more)."""
+        """An event as its values in ``_EVENT_COLUMNS`` order (a model instance costs more).
+
+        Choices as their plain values (see ``_plain``).
+        """
         return (
             self.now,
-            kind,
+            _plain(kind),
             self.actor_id,
-            Interface.IMPORT,
+            Interface.IMPORT.value,
             lead_id,
             contact_id,
             None,
             None,
             "",
-            to_value,
+            _plain(to_value),
             data if data is not None else {},
         )
 

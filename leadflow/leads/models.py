@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Self
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -181,6 +182,29 @@ class Lead(OwnedModel):
     deal = models.ForeignKey(
         "sales.Deal",
         verbose_name=_("deal"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+    # The same fields as every owned record's, without an index of their own:
+    # the composite indexes below begin with them and serve a look-up by
+    # either (a rep's leads, the cascade when a user or team goes), and each
+    # new lead paid two more index entries for the single-column ones.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

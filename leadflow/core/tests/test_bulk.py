@@ -113,3 +113,28 @@ def test_text_in_any_other_json_column_is_a_json_string() -> None:
 def test_only_json_columns_can_be_encoded_already(name: str) -> None:
     with pytest.raises(ValueError, match="no JSON column"):
         BulkTable(Lead, ["first_name", "custom"], encoded=[name])
+
+
+def test_columns_empty_in_every_row_or_only_some_keep_their_values() -> None:
+    ids = IdReservation(Lead)
+    ada = unsaved_lead(ids.take(), triage_pending=True)
+    bea = unsaved_lead(ids.take(), predicted_probability=0.25, triage_pending=False)
+    with transaction.atomic():
+        bulk_insert_rows(Lead, *instance_rows([ada, bea]))
+    ada, bea = Lead.objects.filter(pk__in=[ada.pk, bea.pk]).order_by("pk")
+    assert (ada.predicted_probability, ada.postponed_until, ada.owner_id) == (None, None, None)
+    assert (bea.predicted_probability, bea.postponed_until, bea.owner_id) == (0.25, None, None)
+    assert ada.triage_pending is True and bea.triage_pending is False
+
+
+def test_rows_whose_every_column_is_empty_are_written_as_empty() -> None:
+    from leadflow.identity.models import MatchKey
+
+    lead = make_lead()
+    with transaction.atomic():
+        table = BulkTable(MatchKey, ["value", "lead_id", "contact_id"])
+        assert table.insert([(7, lead.pk, None), (8, lead.pk, None)]) == 2
+    assert sorted(MatchKey.objects.filter(value__in=[7, 8]).values_list("value", "contact_id")) == [
+        (7, None),
+        (8, None),
+    ]

@@ -74,6 +74,22 @@ def test_a_leads_channel_and_creation_time_are_indexed_by_the_composite_indexes_
     assert "lead_channel_created" in indexes and "lead_created" in indexes
 
 
+# A rep's leads are read by (owner, created) or (owner, status), a team's by (team, created).
+@pytest.mark.parametrize(
+    ("column", "served_by"), [("owner_id", "lead_owner_"), ("team_id", "lead_team_")]
+)
+def test_a_leads_owner_and_team_are_indexed_by_the_composite_indexes_only(column, served_by):
+    indexes = _indexes(Lead._meta.db_table)
+    assert not [name for name, sql in indexes.items() if _on(sql, column)]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"EXPLAIN QUERY PLAN SELECT id FROM {Lead._meta.db_table} WHERE {column} = %s", [7]
+            )
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert f"USING COVERING INDEX {served_by}" in plan, plan
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_helper_drops_the_fields_own_index_and_keeps_the_declared_one():
     operation = field_index_dropped("leads", "lead", "campaign", Lead._meta.get_field("campaign"))
