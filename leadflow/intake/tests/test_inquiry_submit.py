@@ -14,7 +14,7 @@ from leadflow.core.models import Event, EventKind
 from leadflow.factories import channel, make_contact, make_lead
 from leadflow.identity.models import DuplicatePair
 from leadflow.intake.models import Channel, Inquiry, InquiryOutcome
-from leadflow.intake.services import inquiry_submit
+from leadflow.intake.services import inquiry_submit, spam_reason
 from leadflow.leads.models import Interest, Lead, Temperature
 from leadflow.leads.services import lead_assign
 
@@ -116,6 +116,33 @@ def test_obvious_spam_is_rejected_with_a_reason_and_counted() -> None:
     assert "web address" in inquiry.reason
     assert Lead.objects.count() == 0
     assert Inquiry.objects.filter(outcome=InquiryOutcome.REJECTED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"company_name": "Visit WWW.Spam.example"}, "web address"),
+        ({"job_title": "see HTTPS://spam.example/x"}, "web address"),
+        ({"last_name": "Yılmaz\x07"}, "Control characters"),
+        ({"city": "Bursa\x1b[0m"}, "Control characters"),
+    ],
+)
+def test_each_obvious_spam_rule_rejects_whatever_the_case(
+    fields: dict[str, str], reason: str
+) -> None:
+    assert reason in spam_reason({**AYSE, **fields}, "")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"company_name": "Www Holdings"},  # no "www." there
+        {"job_title": "Head of: sales"},
+        {"city": "Cardiff\tBay", "street": "1 High St\r\n"},  # tab and line breaks are no spam
+    ],
+)
+def test_ordinary_text_is_no_spam(fields: dict[str, str]) -> None:
+    assert spam_reason({**AYSE, **fields}, "Line one\nLine two") == ""
 
 
 def test_the_same_submission_twice_within_minutes_is_one_inquiry() -> None:
